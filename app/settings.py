@@ -1,0 +1,144 @@
+"""Settings, read once from the environment (and an optional `.env`) and passed down.
+
+Every setting is documented in the README. A missing or invalid setting stops start-up with one message that
+lists every problem and names the variable to set; secrets are `SecretStr` and never printed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from incidents.process import Process
+from incidents.severity import DEFAULT_SEVERITIES, Severity, parse_severities
+
+
+class SettingsError(Exception):
+    """Raised with a readable, secret-free list of every settings problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("Invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Storage
+    data_dir: Path = Path("data")
+    database_url: str = ""
+
+    # Logging
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slash_command: str = "/incident"
+    announcements_channel: str = "incidents"
+    channel_prefix: str = "inc"
+
+    # HTTP server
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=1, le=65535)
+    web_threads: int = Field(default=32, ge=1, le=512)
+    listener_threads: int = Field(default=32, ge=1, le=512)
+
+    # Incident process
+    severities: Annotated[tuple[Severity, ...], NoDecode] = DEFAULT_SEVERITIES
+    update_interval_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    update_interval_by_severity: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    restrict_changes_to_role_holders: bool = False
+    timezone: str = "UTC"
+
+    @field_validator("update_interval_by_severity", mode="before")
+    @classmethod
+    def _parse_intervals(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        result: dict[str, int] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            name, sep, minutes = item.partition("=")
+            if not sep or not minutes.strip().isdigit() or int(minutes) < 1:
+                raise ValueError(f"{item!r} is not SEVERITY=MINUTES (e.g. SEV1=15,SEV2=20)")
+            result[name.strip().upper()] = int(minutes)
+        return result
+
+    @model_validator(mode="after")
+    def _intervals_name_known_severities(self) -> Settings:
+        names = {s.name for s in self.severities}
+        unknown = sorted(set(self.update_interval_by_severity) - names)
+        if unknown:
+            raise ValueError(
+                f"UPDATE_INTERVAL_BY_SEVERITY names unknown severities {', '.join(unknown)};"
+                f" known: {', '.join(sorted(names))}"
+            )
+        return self
+
+    def process(self) -> Process:
+        return Process(
+            severities=self.severities,
+            update_interval=timedelta(minutes=self.update_interval_minutes),
+            interval_by_severity={k: timedelta(minutes=v) for k, v in self.update_interval_by_severity.items()},
+            restrict_changes_to_role_holders=self.restrict_changes_to_role_holders,
+        )
+
+    @field_validator("severities", mode="before")
+    @classmethod
+    def _parse_severities(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_severities(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from exc
+        return value
+
+    @field_validator("slash_command")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) > 32 or " " in value:
+            raise ValueError("must start with '/', contain no spaces and be at most 32 characters")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'incidents.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; raise `SettingsError` naming every variable that is wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError([_describe(err) for err in exc.errors()]) from None
+
+
+def _describe(err: dict) -> str:
+    field = str(err["loc"][0]) if err.get("loc") else ""
+    message = err.get("msg", "invalid value")
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if not field:
+        return message
+    return f"{field.upper()}: {message} (set the environment variable {field.upper()})"

@@ -1,0 +1,19 @@
+"""Side effects the domain asks for. They are stored in the outbox with the change that causes them and
+delivered later by whatever talks to the outside world (the Slack adapter implements each kind)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Effect(enum.StrEnum):
+    OPEN_CHANNEL = "open_channel"  # create the channel, invite, topic, card, pin, announce, bookmarks
+    REFRESH_CARD = "refresh_card"  # chat.update the card and the announcement
+    CHANNEL_MESSAGE = "channel_message"  # a plain message in the incident channel
+    DIRECT_MESSAGE = "direct_message"  # a message to one person
+    POST_UPDATE = "post_update"  # a stakeholder update: in the channel and under the announcement
+    ROLE_BRIEFING = "role_briefing"  # tell a person what their new duty means
+    REMINDER = "reminder"  # nag for a stakeholder update
+    ESCALATION = "escalation"  # an update is overdue: everyone, and the announcements channel
+    ENGAGE_OWNERS = "engage_owners"  # invite owners, mention their group, bookmark runbooks
+    UPLOAD_POSTMORTEM = "upload_postmortem"

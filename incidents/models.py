@@ -1,0 +1,296 @@
+"""SQLAlchemy 2 typed models. Every schema change ships as an Alembic migration in incidents/migrations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Status(enum.StrEnum):
+    TRIAGE = "triage"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+
+
+class Role(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    MITIGATE = "mitigate"
+    INVESTIGATE = "investigate"
+    COMMUNICATE = "communicate"
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=Status.TRIAGE.value)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reporter_id: Mapped[str] = mapped_column(String(64))
+    # A client-chosen key that makes declaring idempotent (a Slack view id, a retried submission).
+    declare_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+    # Slack coordinates, filled by the outbox when the effects are delivered.
+    channel_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    channel_name: Mapped[str | None] = mapped_column(String(80))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    announcement_channel_id: Mapped[str | None] = mapped_column(String(64))
+    announcement_ts: Mapped[str | None] = mapped_column(String(32))
+
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # Stakeholder-update schedule (the reminders feature). `next_reminder_at` is the one instant the scheduler
+    # must act next; NULL when nothing is scheduled (resolved). Indexed so a tick only reads the due rows.
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_update_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminder_stage: Mapped[int] = mapped_column(Integer, default=0)
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="incident", order_by="RoleAssignment.id", cascade="all, delete-orphan"
+    )
+    updates: Mapped[list[StatusUpdate]] = relationship(
+        back_populates="incident", order_by="StatusUpdate.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="incident",
+        order_by="(TimelineEvent.occurred_at, TimelineEvent.id)",
+        cascade="all, delete-orphan",
+    )
+    followups: Mapped[list[FollowUp]] = relationship(
+        back_populates="incident", order_by="FollowUp.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_incidents_status", "status"),)
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.RESOLVED
+
+    def holder(self, role: Role) -> str | None:
+        for assignment in self.roles:
+            if assignment.role == role and assignment.ended_at is None:
+                return assignment.user_id
+        return None
+
+    def holders(self) -> dict[Role, str | None]:
+        return {role: self.holder(role) for role in Role}
+
+    @property
+    def last_update(self) -> StatusUpdate | None:
+        return self.updates[-1] if self.updates else None
+
+
+class RoleAssignment(Base):
+    """One person holding one duty for a while. The current holder has `ended_at` NULL."""
+
+    __tablename__ = "role_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(64))
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    incident: Mapped[Incident] = relationship(back_populates="roles")
+
+    __table_args__ = (
+        Index(
+            "uq_role_assignments_current",
+            "incident_id",
+            "role",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+
+class StatusUpdate(Base):
+    """A stakeholder update."""
+
+    __tablename__ = "status_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    impact: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    eta: Mapped[str] = mapped_column(String(200), default="")
+    author_id: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    incident: Mapped[Incident] = relationship(back_populates="updates")
+
+
+class TimelineEvent(Base):
+    """An append-only entry of the incident's timeline.
+
+    `source_key` identifies an external source (a Slack message) so that marking it twice stores it once;
+    `removed_at` hides an entry whose source was unmarked (unpinned), without deleting history.
+    """
+
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str | None] = mapped_column(String(500))
+    source_key: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    incident: Mapped[Incident] = relationship(back_populates="events")
+
+    __table_args__ = (
+        Index("ix_timeline_events_incident_occurred", "incident_id", "occurred_at"),
+        UniqueConstraint("incident_id", "source_key", name="uq_timeline_events_source"),
+    )
+
+
+class MessageMark(Base):
+    """Who marked a captured Slack message as important, and how (a pin, or a reaction by one user)."""
+
+    __tablename__ = "message_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("timeline_events.id", ondelete="CASCADE"), index=True)
+    mark: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (UniqueConstraint("event_id", "mark", name="uq_message_marks_event_mark"),)
+
+
+class FollowUp(Base):
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    incident: Mapped[Incident] = relationship(back_populates="followups")
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class OutboxMessage(Base):
+    """A side effect (a Slack call) written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Same key, same effect: enqueueing it twice stores it once.
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A claim is a lease: the worker that holds `claim_token` owns the message until `locked_until`.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_outbox_incident_id", "incident_id"),
+    )
+
+
+class Counter(Base):
+    """Sequences kept in the database (the INC-<n> number), so every replica draws from one."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SeenRequest(Base):
+    """Keys of inbound requests already handled (Events API event ids, retried clicks)."""
+
+    __tablename__ = "seen_requests"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

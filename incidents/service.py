@@ -1,0 +1,409 @@
+"""Use cases. Each is a plain function run inside one transaction (`incidents.db.transaction`): it changes
+the incident, appends its timeline event and stores its side effects in the outbox, or, on any error, nothing.
+Time is a parameter (`now`); nothing here talks to Slack."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from incidents import outbox
+from incidents.effects import Effect
+from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
+from incidents.models import Counter, Incident, Role, RoleAssignment, Status, StatusUpdate
+from incidents.process import Process
+from incidents.queries import get_incident
+from incidents.schedule import restart_update_clock, stop_update_clock
+from incidents.timeline import EventKind, record
+
+TITLE_MAX = 200
+TEXT_MAX = 3000
+ORDER = [Status.TRIAGE, Status.ACKNOWLEDGED, Status.MITIGATED, Status.RESOLVED]
+
+
+def _text(value: str, what: str, *, limit: int = TEXT_MAX, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"The {what} is empty; write a few words.")
+    if len(value) > limit:
+        raise InvalidInput(f"The {what} is {len(value)} characters long; keep it under {limit}.")
+    return value
+
+
+def _next_number(session: Session) -> int:
+    dialect = session.get_bind().dialect.name
+    if session.get(Counter, "incident") is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert(Counter).values(name="incident", value=0).on_conflict_do_nothing())
+    return session.execute(
+        update(Counter).where(Counter.name == "incident").values(value=Counter.value + 1).returning(Counter.value)
+    ).scalar_one()
+
+
+def _touch(session: Session, incident: Incident, now: datetime) -> None:
+    """Mark the incident changed and ask for its card (and announcement) to be redrawn."""
+    incident.updated_at = now
+    if not outbox.has_pending(session, kind=Effect.REFRESH_CARD, incident_id=incident.id):
+        outbox.enqueue(
+            session,
+            kind=Effect.REFRESH_CARD,
+            key=f"refresh:{incident.id}:{uuid.uuid4().hex}",
+            now=now,
+            incident_id=incident.id,
+        )
+
+
+def _say(session: Session, incident: Incident, text: str, now: datetime) -> None:
+    outbox.enqueue(
+        session,
+        kind=Effect.CHANNEL_MESSAGE,
+        key=f"say:{incident.id}:{uuid.uuid4().hex}",
+        now=now,
+        incident_id=incident.id,
+        payload={"text": text},
+    )
+
+
+def declare(
+    session: Session,
+    *,
+    title: str,
+    severity: str,
+    reporter_id: str,
+    now: datetime,
+    process: Process,
+    summary: str = "",
+    services: Sequence[str] = (),
+    private: bool = False,
+    declare_key: str | None = None,
+) -> Incident:
+    """Record a new incident and ask for its channel. The same `declare_key` twice returns the first one."""
+    if declare_key:
+        existing = session.scalar(select(Incident).where(Incident.declare_key == declare_key))
+        if existing is not None:
+            return existing
+    incident = Incident(
+        number=_next_number(session),
+        title=_text(title, "title", limit=TITLE_MAX),
+        summary=_text(summary, "impact description", required=False),
+        severity=process.severity(severity).name,
+        status=Status.TRIAGE.value,
+        private=private,
+        services=list(dict.fromkeys(s.strip() for s in services if s.strip())),
+        reporter_id=reporter_id,
+        declare_key=declare_key,
+        declared_at=now,
+        updated_at=now,
+        reminder_stage=0,
+    )
+    restart_update_clock(incident, now=now, process=process)
+    session.add(incident)
+    session.flush()
+    record(
+        session,
+        incident,
+        EventKind.DECLARED,
+        f"{incident.ref} declared as {incident.severity}: {incident.title}",
+        now=now,
+        actor_id=reporter_id,
+        data={"severity": incident.severity, "services": incident.services},
+    )
+    outbox.enqueue(
+        session, kind=Effect.OPEN_CHANNEL, key=f"open_channel:{incident.id}", now=now, incident_id=incident.id
+    )
+    return incident
+
+
+def acknowledge(session: Session, incident: Incident, *, user_id: str, now: datetime) -> Incident:
+    """ "I am looking into it": the person takes the acknowledge role; time to acknowledge is recorded."""
+    _refuse_if_resolved(incident, "acknowledge")
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+        incident.status = Status.ACKNOWLEDGED.value
+        record(
+            session,
+            incident,
+            EventKind.ACKNOWLEDGED,
+            f"Acknowledged by <@{user_id}>",
+            now=now,
+            actor_id=user_id,
+        )
+    if incident.holder(Role.ACKNOWLEDGE) is None:
+        assign_role(session, incident, role=Role.ACKNOWLEDGE, user_id=user_id, by=user_id, now=now)
+    _touch(session, incident, now)
+    return incident
+
+
+def assign_role(
+    session: Session, incident: Incident, *, role: Role | str, user_id: str, by: str, now: datetime
+) -> bool:
+    """Give a duty to a person, handing it over from its holder. Returns False when nothing changed."""
+    role = _role(role)
+    _refuse_if_resolved(incident, "assign roles in")
+    current = next((a for a in incident.roles if a.role == role and a.ended_at is None), None)
+    if current is not None and current.user_id == user_id:
+        return False
+    if current is not None:
+        current.ended_at = now
+        session.flush()  # the unique "one current holder" index must see the handover first
+        record(
+            session,
+            incident,
+            EventKind.ROLE_HANDOVER,
+            f"{role.value} handed over from <@{current.user_id}> to <@{user_id}> by <@{by}>",
+            now=now,
+            actor_id=by,
+            data={"role": role.value, "from": current.user_id, "to": user_id},
+        )
+    else:
+        record(
+            session,
+            incident,
+            EventKind.ROLE_ASSIGNED,
+            f"<@{user_id}> took the {role.value} role" + ("" if by == user_id else f" (assigned by <@{by}>)"),
+            now=now,
+            actor_id=by,
+            data={"role": role.value, "to": user_id},
+        )
+    incident.roles.append(RoleAssignment(role=role.value, user_id=user_id, assigned_by=by, assigned_at=now))
+    outbox.enqueue(
+        session,
+        kind=Effect.ROLE_BRIEFING,
+        key=f"briefing:{incident.id}:{uuid.uuid4().hex}",
+        now=now,
+        incident_id=incident.id,
+        payload={"role": role.value, "user_id": user_id, "by": by},
+    )
+    _touch(session, incident, now)
+    return True
+
+
+def change_severity(
+    session: Session, incident: Incident, *, severity: str, by: str, now: datetime, process: Process
+) -> bool:
+    _refuse_if_resolved(incident, "change the severity of")
+    _check_allowed(incident, by, process, "change the severity")
+    new = process.severity(severity).name
+    if new == incident.severity:
+        return False
+    old, incident.severity = incident.severity, new
+    record(
+        session,
+        incident,
+        EventKind.SEVERITY_CHANGED,
+        f"Severity changed from {old} to {new} by <@{by}>",
+        now=now,
+        actor_id=by,
+        data={"from": old, "to": new},
+    )
+    if incident.next_update_due_at is not None and incident.last_update_at is not None:
+        # A new severity may carry a shorter cadence: count it from the last update.
+        due = incident.last_update_at + process.interval_for(new)
+        incident.next_update_due_at = due
+        incident.next_reminder_at = max(due, incident.snoozed_until or due)
+    _say(session, incident, f"Severity changed from {old} to *{new}* by <@{by}>.", now)
+    _touch(session, incident, now)
+    return True
+
+
+def post_status_update(
+    session: Session,
+    incident: Incident,
+    *,
+    text: str,
+    author_id: str,
+    now: datetime,
+    process: Process,
+    impact: str = "",
+    next_steps: str = "",
+    eta: str = "",
+) -> StatusUpdate:
+    """A stakeholder update: posted in the channel and under the announcement; resets the update clock."""
+    update_ = StatusUpdate(
+        text=_text(text, "update"),
+        impact=_text(impact, "impact", required=False),
+        next_steps=_text(next_steps, "next steps", required=False),
+        eta=_text(eta, "ETA", limit=200, required=False),
+        author_id=author_id,
+        posted_at=now,
+    )
+    incident.updates.append(update_)
+    session.flush()
+    incident.last_update_at = now
+    if incident.is_open:
+        restart_update_clock(incident, now=now, process=process)
+    record(
+        session,
+        incident,
+        EventKind.STATUS_UPDATE,
+        update_.text,
+        now=now,
+        actor_id=author_id,
+        data={
+            "update_id": update_.id,
+            "impact": update_.impact,
+            "next_steps": update_.next_steps,
+            "eta": update_.eta,
+        },
+    )
+    outbox.enqueue(
+        session,
+        kind=Effect.POST_UPDATE,
+        key=f"update:{update_.id}",
+        now=now,
+        incident_id=incident.id,
+        payload={"update_id": update_.id},
+    )
+    _touch(session, incident, now)
+    return update_
+
+
+def mark_mitigated(session: Session, incident: Incident, *, by: str, now: datetime) -> bool:
+    _refuse_if_resolved(incident, "mark as mitigated")
+    if incident.mitigated_at is not None:
+        return False
+    filled = _fill_milestones(incident, Status.MITIGATED, now)
+    incident.mitigated_at = now
+    incident.status = Status.MITIGATED.value
+    _note_filled(session, incident, filled, by, now)
+    record(
+        session,
+        incident,
+        EventKind.MITIGATED,
+        f"Mitigated (service restored) per <@{by}>",
+        now=now,
+        actor_id=by,
+    )
+    _say(
+        session,
+        incident,
+        f"<@{by}> marked {incident.ref} as *mitigated*: service is restored. Next: find the root cause.",
+        now,
+    )
+    _touch(session, incident, now)
+    return True
+
+
+def resolve(session: Session, incident: Incident, *, by: str, now: datetime, process: Process) -> bool:
+    if incident.status == Status.RESOLVED:
+        return False
+    _check_allowed(incident, by, process, "resolve the incident")
+    filled = _fill_milestones(incident, Status.RESOLVED, now)
+    incident.resolved_at = now
+    incident.status = Status.RESOLVED.value
+    stop_update_clock(incident)
+    _note_filled(session, incident, filled, by, now)
+    record(session, incident, EventKind.RESOLVED, f"Resolved per <@{by}>", now=now, actor_id=by)
+    _say(
+        session,
+        incident,
+        f"<@{by}> resolved {incident.ref}. Reminders stop here. Export the post-mortem draft when you are ready.",
+        now,
+    )
+    _touch(session, incident, now)
+    return True
+
+
+def reopen(session: Session, incident: Incident, *, by: str, now: datetime, process: Process) -> Incident:
+    """Back to acknowledged: the problem is back, so it is neither mitigated nor resolved any more."""
+    if incident.status != Status.RESOLVED:
+        raise InvalidTransition(f"{incident.ref} is not resolved, so it cannot be reopened.")
+    previous = incident.resolved_at
+    incident.resolved_at = None
+    incident.mitigated_at = None
+    incident.status = Status.ACKNOWLEDGED.value
+    restart_update_clock(incident, now=now, process=process)
+    record(
+        session,
+        incident,
+        EventKind.REOPENED,
+        f"Reopened by <@{by}>",
+        now=now,
+        actor_id=by,
+        data={"previously_resolved_at": previous.isoformat() if previous else None},
+    )
+    _say(session, incident, f"<@{by}> reopened {incident.ref}. Stakeholder-update reminders start again.", now)
+    _touch(session, incident, now)
+    return incident
+
+
+def add_note(
+    session: Session,
+    incident: Incident,
+    *,
+    text: str,
+    author_id: str,
+    now: datetime,
+    occurred_at: datetime | None = None,
+) -> None:
+    if occurred_at is not None and occurred_at > now:
+        raise InvalidInput("A note cannot be dated in the future.")
+    if occurred_at is not None and occurred_at < incident.declared_at - timedelta(days=7):
+        raise InvalidInput("That time is more than a week before the incident was declared.")
+    record(
+        session,
+        incident,
+        EventKind.NOTE,
+        _text(text, "note"),
+        now=now,
+        actor_id=author_id,
+        occurred_at=occurred_at,
+    )
+
+
+def lookup(session: Session, ref: str | int) -> Incident:
+    return get_incident(session, ref, for_update=True)
+
+
+# --- rules --------------------------------------------------------------------------------------------------
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(str(role).strip().lower())
+    except ValueError:
+        names = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"Unknown role {role!r}. The roles are: {names}.") from None
+
+
+def _refuse_if_resolved(incident: Incident, action: str) -> None:
+    if incident.status == Status.RESOLVED:
+        raise InvalidTransition(f"{incident.ref} is resolved; you cannot {action} it. Reopen it first.")
+
+
+def _check_allowed(incident: Incident, user_id: str, process: Process, action: str) -> None:
+    if not process.restrict_changes_to_role_holders:
+        return
+    holders = {a.user_id for a in incident.roles if a.ended_at is None}
+    if user_id not in holders:
+        raise NotAllowed(f"Only people holding a role in {incident.ref} may {action}; ask the incident lead.")
+
+
+def _fill_milestones(incident: Incident, target: Status, now: datetime) -> list[str]:
+    """Skipping ahead fills the missing milestones before `target` with the same instant."""
+    filled = []
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+        filled.append("acknowledged")
+    if target == Status.RESOLVED and incident.mitigated_at is None:
+        incident.mitigated_at = now
+        filled.append("mitigated")
+    return filled
+
+
+def _note_filled(session: Session, incident: Incident, filled: list[str], by: str, now: datetime) -> None:
+    if filled:
+        record(
+            session,
+            incident,
+            EventKind.MILESTONES_FILLED,
+            f"Skipped ahead: {' and '.join(filled)} recorded at the same instant",
+            now=now,
+            actor_id=by,
+            data={"filled": filled},
+        )

@@ -1,0 +1,62 @@
+"""The timeline: an append-only record of what happened, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from incidents.models import Incident, TimelineEvent
+
+
+class EventKind(enum.StrEnum):
+    DECLARED = "declared"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    MILESTONES_FILLED = "milestones_filled"
+    SEVERITY_CHANGED = "severity_changed"
+    ROLE_ASSIGNED = "role_assigned"
+    ROLE_HANDOVER = "role_handover"
+    STATUS_UPDATE = "status_update"
+    NOTE = "note"
+    MESSAGE = "message"  # a Slack message marked as important (pinned, reacted to)
+    REMINDER_SENT = "reminder_sent"
+    REMINDER_SNOOZED = "reminder_snoozed"
+    UPDATE_MISSED = "update_missed"  # a communication gap
+    ESCALATED = "escalated"
+    OWNERS_ENGAGED = "owners_engaged"
+    FOLLOWUP_ADDED = "followup_added"
+    FOLLOWUP_DONE = "followup_done"
+    SLACK_PROBLEM = "slack_problem"
+
+
+def record(
+    session: Session,
+    incident: Incident,
+    kind: EventKind,
+    text: str,
+    *,
+    now: datetime,
+    actor_id: str | None = None,
+    occurred_at: datetime | None = None,
+    source: str | None = None,
+    source_key: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> TimelineEvent:
+    event = TimelineEvent(
+        incident=incident,
+        kind=kind.value,
+        actor_id=actor_id,
+        text=text,
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        source=source,
+        source_key=source_key,
+        data=data or {},
+    )
+    session.add(event)
+    return event
