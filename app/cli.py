@@ -25,7 +25,8 @@ def _runtime(ctx: click.Context) -> Runtime:
         except SettingsError as exc:
             raise click.ClickException(str(exc)) from None
         configure_logging(fmt=settings.log_format, level=settings.log_level)
-        ctx.obj["runtime"] = Runtime(settings)
+        runtime = ctx.obj["runtime"] = Runtime(settings)
+        ctx.find_root().call_on_close(runtime.close)
     return ctx.obj["runtime"]
 
 

@@ -35,6 +35,11 @@ class Runtime:
     def process(self) -> Process:
         return self.settings.process()
 
+    def close(self) -> None:
+        """Release the database connections (if any were opened)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     def now(self) -> datetime:
         return self.clock()  # type: ignore[operator]
 

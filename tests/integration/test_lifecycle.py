@@ -139,7 +139,10 @@ def test_role_handover_keeps_history(sessions, now, process):
 
 def test_unknown_role_is_refused_with_the_list(sessions, now, process):
     declare(sessions, now, process)
-    with pytest.raises(InvalidInput, match="acknowledge, mitigate, investigate, communicate"), transaction(sessions) as s:
+    with (
+        pytest.raises(InvalidInput, match="acknowledge, mitigate, investigate, communicate"),
+        transaction(sessions) as s,
+    ):
         service.assign_role(s, get_incident(s, 1), role="boss", user_id="U1", by="U1", now=now)
 
 
@@ -150,8 +153,9 @@ def test_status_update_resets_the_clock_for_the_severity(sessions, now):
     declare(sessions, now, process, severity="SEV1")
     later = now + timedelta(minutes=10)
     with transaction(sessions) as s:
-        service.post_status_update(s, get_incident(s, 1), text="Rolling back", author_id="U1", now=later,
-                                   process=process, eta="15:00")
+        service.post_status_update(
+            s, get_incident(s, 1), text="Rolling back", author_id="U1", now=later, process=process, eta="15:00"
+        )
     with sessions() as s:
         inc = get_incident(s, 1)
         assert inc.next_update_due_at == later + timedelta(minutes=15)

@@ -1,0 +1,123 @@
+"""The `incidents` command against a real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from incidents import service
+from incidents.db import make_engine, make_session_factory, transaction
+from incidents.queries import get_incident
+
+
+@pytest.fixture
+def run(database_url, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TIMEZONE", "Europe/Paris")
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def scripted(database_url, now, process):
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as s:
+        inc = service.declare(
+            s,
+            title="Checkout is failing",
+            severity="SEV2",
+            reporter_id="U01ALICE",
+            now=now,
+            process=process,
+            services=["checkout"],
+        )
+        service.acknowledge(s, inc, user_id="U02BOB", now=now + timedelta(minutes=3))
+        service.declare(
+            s, title="Secret thing", severity="SEV1", reporter_id="U1", now=now, process=process, private=True
+        )
+    with transaction(sessions) as s:
+        service.resolve(s, get_incident(s, 2), by="U1", now=now + timedelta(hours=1), process=process)
+    engine.dispose()
+
+
+def test_every_command_has_help(run):
+    for args in ([], ["serve"], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["db", "current"], ["list"], ["show"]):
+        result = run(*args, "--help")
+        assert result.exit_code == 0, args
+        assert "Usage:" in result.output
+
+
+def test_db_current_reports_up_to_date(run):
+    result = run("db", "current")
+    assert result.exit_code == 0
+    assert "up to date" in result.output
+
+
+def test_list_shows_open_incidents_as_a_table(run, scripted):
+    result = run("list")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["REF", "SEV", "STATUS", "DECLARED", "LEAD", "TITLE"]
+    assert len(lines) == 2
+    assert "INC-1" in lines[1] and "acknowledged" in lines[1] and "U02BOB" in lines[1]
+    assert "2026-11-21 15:00" in lines[1]  # Europe/Paris
+
+
+def test_list_all_hides_private_titles(run, scripted):
+    result = run("list", "--all")
+    assert "INC-2" in result.output and "(private)" in result.output
+    assert "Secret thing" not in result.output
+
+
+def test_show_prints_roles_durations_and_timeline(run, scripted):
+    result = run("show", "inc-1")
+    assert result.exit_code == 0
+    assert "INC-1  Checkout is failing" in result.output
+    assert "time to acknowledge 3m 00s" in result.output
+    assert "acknowledge  U02BOB" in result.output
+    assert "declared" in result.output and "Acknowledged by <@U02BOB>" in result.output
+
+
+def test_show_unknown_incident_says_so(run):
+    result = run("show", "INC-404")
+    assert result.exit_code == 1
+    assert "There is no incident INC-404." in result.output
+    assert "Traceback" not in result.output
+    result = run("show", "banana")
+    assert "write it like INC-12" in result.output
+
+
+def test_downgrade_and_upgrade_from_the_cli(run):
+    assert run("db", "downgrade", "base").exit_code == 0
+    current = run("db", "current")
+    assert "base (empty)" in current.output and "out of date" in current.output
+    refused = run("list")
+    assert refused.exit_code == 1 and "incidents db upgrade" in refused.output
+    assert run("db", "upgrade").exit_code == 0
+    assert run("db", "downgrade", "nonsense").exit_code == 1
+
+
+def test_unreachable_database_is_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:pw@127.0.0.1:1/none")
+    result = CliRunner().invoke(main, ["db", "current"])
+    assert result.exit_code == 1
+    assert "Cannot reach the database at postgresql+psycopg://nobody:***@127.0.0.1:1/none" in result.output
+    assert "pw@" not in result.output
+
+
+def test_invalid_settings_stop_with_every_problem(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PORT", "0")
+    monkeypatch.setenv("TIMEZONE", "Nowhere")
+    result = CliRunner().invoke(main, ["list"])
+    assert result.exit_code == 1
+    assert "PORT" in result.output and "TIMEZONE" in result.output
