@@ -50,7 +50,10 @@ def main(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def serve(ctx: click.Context) -> None:
-    """Run the bot: the Slack app over HTTP (or Socket Mode), the scheduler and the outbox worker."""
+    """Run the bot: the Slack app over HTTP (or Socket Mode), the scheduler and the outbox worker.
+
+    With no Slack credentials set, it runs in the sandbox: a local Slack workspace at http://127.0.0.1:PORT/sandbox.
+    """
     runtime = _runtime(ctx)
     try:
         runtime.ensure_schema()
@@ -197,6 +200,14 @@ class _reading:
 
 def _attach_optional_groups() -> None:
     """Command groups that live in their own modules."""
+    from app.cli_export import export
+    from app.cli_outbox import outbox, repair
+    from app.cli_scheduler import scheduler
+
+    main.add_command(scheduler)
+    main.add_command(export)
+    main.add_command(outbox)
+    main.add_command(repair)
     try:
         from app.cli_owners import owners
     except ImportError:  # pragma: no cover - the module ships with the package

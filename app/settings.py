@@ -6,6 +6,8 @@ lists every problem and names the variable to set; secrets are `SecretStr` and n
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -44,12 +46,25 @@ class Settings(BaseSettings):
     slash_command: str = "/incident"
     announcements_channel: str = "incidents"
     channel_prefix: str = "inc"
+    # One Web API call's timeout, and the longest Retry-After a call waits for in-call; longer waits (and every
+    # other retry) are left to the outbox, which retries effects for minutes.
+    slack_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    slack_retry_max_wait_seconds: float = Field(default=3.0, ge=0, le=60)
 
     # HTTP server
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
+    web_workers: int = Field(default=1, ge=1, le=64)
     web_threads: int = Field(default=32, ge=1, le=512)
-    listener_threads: int = Field(default=32, ge=1, le=512)
+    web_backlog: int = Field(default=2048, ge=64, le=65535)
+    listener_threads: int = Field(default=128, ge=1, le=1024)
+
+    # Outbox delivery (Slack side effects)
+    outbox_threads: int = Field(default=4, ge=1, le=64)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # How long a claimed message stays a worker's (renewed while it is delivered); after a crash, its messages
+    # are delivered again this long after.
+    outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     # Incident process
     severities: Annotated[tuple[Severity, ...], NoDecode] = DEFAULT_SEVERITIES
@@ -57,6 +72,19 @@ class Settings(BaseSettings):
     update_interval_by_severity: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     restrict_changes_to_role_holders: bool = False
     timezone: str = "UTC"
+
+    # Timeline capture and the post-mortem draft
+    capture_reaction: str = "pushpin"  # the emoji (without colons) that puts a message on the timeline
+    postmortem_template: Path | None = None  # a Jinja2 Markdown template replacing the built-in one
+
+    # The service ownership map: files or folders (our YAML and/or Backstage catalogs), separated by ':';
+    # empty: no map. Checked at start-up (an invalid map stops it), re-read when the files change.
+    ownership_map_path: Annotated[tuple[Path, ...], NoDecode] = ()
+
+    # Stakeholder-update reminders: how often the scheduler looks for due reminders, and whether `incidents
+    # serve` runs it (turn off when a separate `incidents scheduler` process does; both together are safe too).
+    reminder_tick_seconds: float = Field(default=15.0, ge=1, le=3600)
+    run_scheduler_in_web: bool = True
 
     @field_validator("update_interval_by_severity", mode="before")
     @classmethod
@@ -106,6 +134,40 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from exc
+        return value
+
+    @field_validator("channel_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,19}", value):
+            raise ValueError("must be 1-20 lowercase letters, digits, '-' or '_' (a Slack channel name prefix)")
+        return value
+
+    @field_validator("capture_reaction")
+    @classmethod
+    def _emoji_name(cls, value: str) -> str:
+        value = value.strip().strip(":").lower()
+        if not re.fullmatch(r"[a-z0-9_+'-]{1,100}(::skin-tone-[2-6])?", value):
+            raise ValueError(f"{value!r} is not an emoji name; write it like pushpin or :pushpin:")
+        return value
+
+    @field_validator("postmortem_template", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("postmortem_template")
+    @classmethod
+    def _readable_template(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file; point it at a Jinja2 Markdown template or leave it unset")
+        return value
+
+    @field_validator("ownership_map_path", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(Path(part.strip()) for part in value.split(os.pathsep) if part.strip())
         return value
 
     @field_validator("slash_command")

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(url: str, **kwargs: object) -> Engine:
     """Create an engine. SQLite gets WAL, foreign keys, a busy timeout and write-ahead transactions."""
     parsed = make_url(url)
+    # Errors and echo never print bound values: they hold incident titles and texts, private ones included.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

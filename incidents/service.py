@@ -12,13 +12,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from incidents import outbox
+from incidents import engagement, outbox
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
 from incidents.models import Counter, Incident, Role, RoleAssignment, Status, StatusUpdate
 from incidents.process import Process
 from incidents.queries import get_incident
-from incidents.schedule import restart_update_clock, stop_update_clock
+from incidents.schedule import change_cadence, restart_update_clock, stop_update_clock
 from incidents.timeline import EventKind, record
 
 TITLE_MAX = 200
@@ -56,6 +56,9 @@ def _touch(session: Session, incident: Incident, now: datetime) -> None:
             now=now,
             incident_id=incident.id,
         )
+
+
+touch = _touch  # public: other use cases (incidents.reminders.snooze) refresh the card the same way
 
 
 def _say(session: Session, incident: Incident, text: str, now: datetime) -> None:
@@ -116,6 +119,7 @@ def declare(
     outbox.enqueue(
         session, kind=Effect.OPEN_CHANNEL, key=f"open_channel:{incident.id}", now=now, incident_id=incident.id
     )
+    engagement.request_on_declare(session, incident, now=now)  # owners of the affected services, once it exists
     return incident
 
 
@@ -201,11 +205,7 @@ def change_severity(
         actor_id=by,
         data={"from": old, "to": new},
     )
-    if incident.next_update_due_at is not None and incident.last_update_at is not None:
-        # A new severity may carry a shorter cadence: count it from the last update.
-        due = incident.last_update_at + process.interval_for(new)
-        incident.next_update_due_at = due
-        incident.next_reminder_at = max(due, incident.snoozed_until or due)
+    change_cadence(incident, old_severity=old, now=now, process=process)  # a new severity may carry another cadence
     _say(session, incident, f"Severity changed from {old} to *{new}* by <@{by}>.", now)
     _touch(session, incident, now)
     return True

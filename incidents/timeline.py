@@ -32,6 +32,7 @@ class EventKind(enum.StrEnum):
     FOLLOWUP_ADDED = "followup_added"
     FOLLOWUP_DONE = "followup_done"
     SLACK_PROBLEM = "slack_problem"
+    POSTMORTEM_UPLOADED = "postmortem_uploaded"  # a draft uploaded to the channel (data: file_id)
 
 
 def record(

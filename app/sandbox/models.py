@@ -63,6 +63,7 @@ class Channel:
     is_general: bool = False
     pins: list[Pin] = field(default_factory=list)
     bookmarks: list[Bookmark] = field(default_factory=list)
+    is_im: bool = False  # a direct message between the bot and one person; its name is their user id
 
 
 @dataclass

@@ -49,7 +49,7 @@ def channel_json(channel: Channel, *, viewer: str, num_members: bool = False) ->
         "name": channel.name,
         "is_channel": not channel.is_private,
         "is_group": channel.is_private,
-        "is_im": False,
+        "is_im": channel.is_im,
         "is_mpim": False,
         "is_private": channel.is_private,
         "created": channel.created,

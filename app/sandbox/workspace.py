@@ -176,6 +176,20 @@ class Workspace:
             self._messages[channel.id] = []
             return channel
 
+    def direct_channel(self, user_id: str) -> Channel:
+        """The bot's direct-message channel with a person (created on first use, as Slack does when the bot
+        posts to a user id); found by id or by the person's user id."""
+        with self.lock:
+            existing = self.channel_by_name(user_id)
+            if existing is not None and existing.is_im:
+                return existing
+            self.user(user_id)
+            channel = Channel(self.ids.new("D"), user_id, True, self.bot.id, self.ids.now(),
+                              members=[self.bot.id, user_id], is_im=True)
+            self.channels[channel.id] = channel
+            self._messages[channel.id] = []
+            return channel
+
     def channel_by_name(self, name: str) -> Channel | None:
         with self.lock:
             return next((c for c in self.channels.values() if c.name == name.lstrip("#")), None)

@@ -37,8 +37,8 @@ def test_declaring_records_the_event_and_asks_for_a_channel(sessions, now, proce
         inc = get_incident(s, 1)
         assert inc.services == ["checkout", "payments"]
         assert [e.kind for e in inc.events] == ["declared"]
-        kinds = s.scalars(select(OutboxMessage.kind)).all()
-        assert kinds == [Effect.OPEN_CHANNEL.value]
+        kinds = s.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+        assert kinds == [Effect.OPEN_CHANNEL.value, Effect.ENGAGE_OWNERS.value]  # the services' owners, once it exists
 
 
 def test_the_same_declare_key_declares_once(sessions, now, process):

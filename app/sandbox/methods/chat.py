@@ -11,6 +11,8 @@ from app.sandbox.shapes import message_json
 def post_message(req: Request) -> JSON:
     reference = req.args.require("channel")
     found = req.ws.find_channel(reference)  # Slack also takes "#name" here
+    if found is None and req.ws.find_user(reference) is not None:
+        found = req.ws.direct_channel(reference)  # a user id: the bot's DM with that person
     channel = writable_channel(req, found.id if found else reference)
     text, blocks = message_content(req.args)
     message = req.ws.post_message(

@@ -1,0 +1,93 @@
+"""Plain messages: the stakeholder update, the role briefing, replies to commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from app.blocks.card import status_label
+from app.blocks.text import channel, cut, date, md, user
+from incidents.models import Incident, Role, StatusUpdate
+from incidents.process import DUTIES
+
+
+def update_blocks(incident: Incident, update: StatusUpdate) -> list[Block]:
+    parts = [f":mega: *Stakeholder update for {incident.ref}* · {md(incident.severity, 40)} · {status_label(incident)}"]
+    parts.append(md(update.text, 2500))
+    fields = []
+    if update.impact:
+        fields.append(MarkdownTextObject(text="*Impact*\n" + md(update.impact, 1900)))
+    if update.next_steps:
+        fields.append(MarkdownTextObject(text="*Next steps*\n" + md(update.next_steps, 1900)))
+    if update.eta:
+        fields.append(MarkdownTextObject(text="*ETA*\n" + md(update.eta, 400)))
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(parts)))]
+    if fields:
+        blocks.append(SectionBlock(fields=fields))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Posted by {user(update.author_id)}")]))
+    return blocks
+
+
+def update_text(incident: Incident, update: StatusUpdate) -> str:
+    return cut(f"Stakeholder update for {incident.ref}: {update.text}", 3000)
+
+
+def briefing_text(incident: Incident, role: Role, *, by: str | None, user_id: str) -> str:
+    title, duty = DUTIES[role]
+    who = "You took" if by in (None, user_id) else f"{user(by)} gave you"
+    return (
+        f"{who} the *{title}* role ({role.value}) in *{incident.ref}* ({channel(incident.channel_id)}).\n"
+        f"{duty}"
+    )
+
+
+def channel_failure_text(incident: Incident, reason: str, *, step: str = "create the channel") -> str:
+    what = "creating its channel" if incident.channel_id is None else f"setting up its channel (could not {step})"
+    return (
+        f"{incident.ref} is recorded, but {what} failed because {reason}. "
+        "The bot keeps retrying; nothing you entered is lost."
+    )
+
+
+def channel_ready_text(incident: Incident) -> str:
+    return f"{incident.ref}'s channel is ready now: {channel(incident.channel_id)}."
+
+
+def incident_line(incident: Incident) -> str:
+    if incident.private:
+        return f"• *{incident.ref}* · {md(incident.severity, 40)} · private incident"
+    return (
+        f"• *{incident.ref}* · {md(incident.severity, 40)} · {incident.status} · {md(incident.title, 200)}"
+        f" · {channel(incident.channel_id)}"
+    )
+
+
+def incidents_list(incidents: Sequence[Incident], *, limit: int = 40) -> str:
+    if not incidents:
+        return "No open incidents."
+    lines = [incident_line(i) for i in incidents[:limit]]
+    more = len(incidents) - limit
+    if more > 0:
+        lines.append(f"…and {more} more.")
+    return "*Open incidents*\n" + "\n".join(lines)
+
+
+def roles_text(incident: Incident) -> str:
+    lines = [f"*Roles in {incident.ref}*"]
+    for role in Role:
+        lines.append(f"• *{DUTIES[role][0]}* ({role.value}): {user(incident.holder(role))}")
+    return "\n".join(lines)
+
+
+def status_text(incident: Incident) -> str:
+    lines = [
+        f"*{incident.ref}*: {md(incident.title, 300)}",
+        f"{md(incident.severity, 40)} · {status_label(incident)} · declared {date(incident.declared_at)}",
+    ]
+    last = incident.last_update
+    if last is not None:
+        lines.append(f"Last update {date(last.posted_at)}: {md(last.text, 500)}")
+    if incident.next_update_due_at is not None:
+        lines.append(f"Next update due {date(incident.next_update_due_at, '{time}')}.")
+    return "\n".join(lines) + "\n" + roles_text(incident)

@@ -1,0 +1,98 @@
+"""REMINDER and ESCALATION: nag for a stakeholder update; say in public that one is overdue.
+
+`incidents.reminders` decided who, how long and which stage (the payload); these handlers render and post.
+Resumable: each message posted is kept on the outbox row (`Progress`), so a retry posts only what is missing.
+A reminder delivered late, after an update, a snooze or the resolution, is moot: it is skipped, not sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from app.blocks.reminders import (
+    escalation_blocks,
+    escalation_text,
+    overdue_announcement,
+    reminder_blocks,
+    reminder_text,
+)
+from app.deps import Deps
+from app.effects.channel import blocks_json
+from app.effects.common import load, require_channel
+from app.effects.progress import Progress
+from app.effects.slack_errors import is_error, slack_step
+from incidents import reminders
+from incidents.effects import Effect
+from incidents.models import Incident, OutboxMessage
+from incidents.outbox import Handler, RetryLater
+
+MOOT = "moot: an update was posted, the reminder snoozed or the incident resolved before it could be sent"
+
+
+def handlers(deps: Deps) -> dict[str, Handler]:
+    sessions = deps.runtime.sessions
+    client = deps.client
+
+    def reminder(message: OutboxMessage) -> dict[str, Any]:
+        """A mention in the incident channel, and a direct message to the person nagged (if anyone)."""
+        incident = load(sessions, message)
+        payload = message.payload
+        if not reminders.still_due(incident, payload):
+            return {"skipped": MOOT}
+        progress = Progress(sessions, message)
+        text = reminder_text(incident, payload)
+        if not progress.done("channel"):
+            channel_id = require_channel(sessions, incident)
+            blocks = blocks_json(reminder_blocks(incident, payload))
+            with slack_step("post the reminder in the incident channel"):
+                ts = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
+            progress.mark("channel", ts)
+        target = payload.get("target_id")
+        if target and not progress.done("direct"):
+            blocks = blocks_json(reminder_blocks(incident, payload, direct=True))
+            with slack_step("send the reminder as a direct message"):
+                ts = client.chat_postMessage(channel=target, text=text, blocks=blocks)["ts"]
+            progress.mark("direct", ts)
+        return progress.result()
+
+    def escalation(message: OutboxMessage) -> dict[str, Any]:
+        """Every role holder mentioned in the incident channel; the announcements channel told it is overdue."""
+        incident = load(sessions, message)
+        payload = message.payload
+        if not reminders.still_due(incident, payload):
+            return {"skipped": MOOT}
+        progress = Progress(sessions, message)
+        if not progress.done("channel"):
+            channel_id = require_channel(sessions, incident)
+            text, blocks = escalation_text(incident, payload), blocks_json(escalation_blocks(incident, payload))
+            with slack_step("post the escalation in the incident channel"):
+                ts = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
+            progress.mark("channel", ts)
+        if not progress.done("announcement"):
+            progress.mark("announcement", announce_overdue(deps, incident, payload))
+        return progress.result()
+
+    return {Effect.REMINDER: reminder, Effect.ESCALATION: escalation}
+
+
+def announce_overdue(deps: Deps, incident: Incident, payload: dict[str, Any]) -> str:
+    """Post in the channel the incident was announced in (else the configured one); returns the message ts."""
+    target = deps.settings.announcements_channel
+    with slack_step("find the announcements channel"):
+        channel_id = incident.announcement_channel_id or deps.directory.channel_id(target)
+    if channel_id is None:
+        raise RetryLater(
+            f"say the update is overdue: there is no public channel #{target.lstrip('#')}; "
+            "create it or set ANNOUNCEMENTS_CHANNEL"
+        )
+    text = overdue_announcement(incident, payload)
+    with slack_step("say in the announcements channel that the update is overdue"):
+        try:
+            return deps.client.chat_postMessage(channel=channel_id, text=text)["ts"]
+        except SlackApiError as exc:
+            if not is_error(exc, "not_in_channel"):
+                raise
+            deps.client.conversations_join(channel=channel_id)
+            return deps.client.chat_postMessage(channel=channel_id, text=text)["ts"]

@@ -1,0 +1,76 @@
+"""What several listeners share: reading incidents, opening modals in time, telling people what went wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from app import request_log
+from app.blocks.messages import incidents_list
+from app.deps import Deps
+from incidents import queries
+from incidents.errors import IncidentError
+from incidents.models import Incident
+
+logger = structlog.get_logger("app.listeners")
+
+MODAL_PROBLEMS = {
+    "expired_trigger_id": "Slack's window to open the form passed before I could open it",
+    "exchanged_trigger_id": "Slack already opened a form for that click",
+    "invalid_trigger_id": "Slack did not recognise the request to open the form",
+}
+
+
+def read_incident(deps: Deps, ref: str) -> Incident:
+    """A detached copy (roles and updates loaded) for reading; raises NotFound / InvalidInput."""
+    with deps.runtime.sessions() as session:
+        return queries.get_incident(session, ref)
+
+
+def incident_for_channel(deps: Deps, channel_id: str | None) -> Incident | None:
+    if not channel_id:
+        return None
+    with deps.runtime.sessions() as session:
+        return queries.incident_for_channel(session, channel_id)
+
+
+def open_incidents(deps: Deps) -> Sequence[Incident]:
+    with deps.runtime.sessions() as session:
+        return queries.open_incidents(session)
+
+
+def not_an_incident_channel(deps: Deps, what: str) -> str:
+    return f"{what} works inside an incident channel, and this is not one.\n" + incidents_list(open_incidents(deps))
+
+
+def open_modal(client: WebClient, trigger_id: str, view: View, *, tell: Callable[[str], Any]) -> str | None:
+    """views.open right away (the trigger id lives 3 seconds). Returns the view id, or None after telling the
+    person in plain words why the form did not open."""
+    try:
+        return client.views_open(trigger_id=trigger_id, view=view)["view"]["id"]
+    except SlackApiError as exc:
+        code = exc.response.get("error", "") if exc.response is not None else ""
+        reason = MODAL_PROBLEMS.get(code, f"Slack answered `{code or exc.response.status_code}`")
+        request_log.set_outcome("slack_error", f"views.open: {code}")
+        logger.warning("views_open_failed", error=code)
+        tell(f"I could not open the form: {reason}. Please try again.")
+        return None
+
+
+def refused(error: IncidentError) -> str:
+    request_log.set_outcome("refused", type(error).__name__)
+    return str(error)
+
+
+def ephemeral(respond: Callable[..., Any]) -> Callable[[str], None]:
+    """A `tell(text)` that answers only the person, without replacing the message they clicked."""
+
+    def tell(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    return tell

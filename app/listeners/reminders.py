@@ -1,0 +1,64 @@
+"""The reminder's controls: "Post update" opens the update modal; "Snooze" moves the due time 15/30/60 minutes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from app import request_log
+from app.blocks.modals import update_modal
+from app.blocks.reminders import parse_snooze_value, snoozed_blocks
+from app.blocks.text import date
+from app.deps import Deps
+from app.ids import ReminderAction
+from app.listeners.common import ephemeral, open_modal, read_incident, refused
+from incidents import reminders, service
+from incidents.db import transaction
+from incidents.errors import IncidentError
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(ReminderAction.POST_UPDATE)
+    def on_post_update(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        ref = action["value"]
+        request_log.bind(incident=ref)
+        try:
+            incident = read_incident(deps, ref)
+        except IncidentError as exc:
+            ephemeral(respond)(refused(exc))
+            return
+        open_modal(client, body["trigger_id"], update_modal(incident), tell=ephemeral(respond))
+
+    @app.action(ReminderAction.SNOOZE)
+    def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        parsed = parse_snooze_value((action.get("selected_option") or {}).get("value", ""))
+        if parsed is None:
+            ephemeral(respond)("That snooze picker is not attached to an incident.")
+            return
+        ref, minutes = parsed
+        request_log.bind(incident=ref)
+        user_id = body["user"]["id"]
+        try:
+            with transaction(deps.runtime.sessions) as session:
+                incident = service.lookup(session, ref)
+                snoozed = reminders.snooze(session, incident, minutes=minutes, by=user_id, now=deps.now())
+                due = incident.next_update_due_at
+        except IncidentError as exc:
+            ephemeral(respond)(refused(exc))
+            return
+        if not snoozed:
+            when = date(due) if due else "later"
+            ephemeral(respond)(f"Nothing to snooze: {ref}'s next stakeholder update is due {when} already.")
+            return
+        deps.wake_outbox()
+        respond(
+            replace_original=True,
+            text=f"{ref}: reminder snoozed for {minutes} minutes by <@{user_id}>.",
+            blocks=[b.to_dict() for b in snoozed_blocks(ref, by=user_id, minutes=minutes, until=due)],
+        )

@@ -1,0 +1,61 @@
+"""The WSGI app: `POST /slack/events` to Bolt, `GET /healthz`, the `GET` routes given (`/readyz`, `/metrics`
+from `app.health`), 404 for anything else. A body Slack would never send is answered 400 before Bolt parses it
+(`app.inbound`)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import structlog
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from app import inbound
+
+logger = structlog.get_logger("app.web")
+
+SLACK_PATH = "/slack/events"
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def make_wsgi_app(app: App, routes: Mapping[str, WSGIApp] | None = None) -> WSGIApp:
+    slack = SlackRequestHandler(app, path=SLACK_PATH)
+    routes = dict(routes or {})
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == SLACK_PATH and method == "POST":
+            return _checked(slack, environ, start_response)
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            return _plain(start_response, "200 OK", b"ok")
+        if path in routes and method in ("GET", "HEAD"):
+            return routes[path](environ, start_response)
+        if path in (SLACK_PATH, "/healthz", *routes):
+            return _plain(start_response, "405 Method Not Allowed", b"method not allowed")
+        return _plain(start_response, "404 Not Found", b"not found")
+
+    return wsgi
+
+
+def _checked(slack: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _plain(start_response, "400 Bad Request", b"malformed request: bad Content-Length")
+    if length > inbound.MAX_BODY:
+        return _plain(start_response, "413 Content Too Large", b"request too large")
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    try:
+        inbound.check(body, environ.get("CONTENT_TYPE"))
+    except inbound.Malformed as exc:
+        logger.warning("slack_request_malformed", reason=str(exc), length=length)
+        return _plain(start_response, "400 Bad Request", f"malformed request: {exc}".encode())
+    environ["wsgi.input"] = io.BytesIO(body)
+    return slack(environ, start_response)
+
+
+def _plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,302 @@
+"""The facts of a post-mortem, gathered once from an incident: `build()` returns a `PostmortemData` that the
+Markdown template and the JSON export (incidents/postmortem_render.py) both draw from.
+
+Blameless by construction: people appear as holders of duties and authors of updates, never as causes; the
+prompts in the template ask about systems and decisions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from incidents.durations import Durations, durations
+from incidents.followups import list_followups
+from incidents.models import Incident
+from incidents.process import DUTIES, Process
+from incidents.timeline import EventKind
+from incidents.timeline_view import Entry, visible_events
+
+
+@dataclass(frozen=True)
+class ServiceOwner:
+    """What the ownership map says about a service: its team and whom to reach."""
+
+    team: str
+    contacts: tuple[str, ...] = ()  # Slack user ids or emails, first contact first
+    channel: str | None = None
+    runbook: str | None = None
+
+
+OwnersOf = Callable[[str], ServiceOwner | None]
+NameOf = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class AffectedService:
+    name: str
+    owner: ServiceOwner | None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    name: str  # declared, acknowledged, mitigated, resolved
+    at: datetime | None
+    since_declared: timedelta | None
+
+
+@dataclass(frozen=True)
+class RoleSpell:
+    """One person holding one duty for a while; a handover ends one spell and starts the next."""
+
+    role: str
+    title: str
+    user_id: str
+    assigned_by: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Update:
+    posted_at: datetime
+    author_id: str
+    text: str
+    impact: str
+    next_steps: str
+    eta: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A communication gap: from the last stakeholder update (or the declaration) to the next one, during which
+    an update fell due and none was posted (the reminders record UPDATE_MISSED when a window closes)."""
+
+    started_at: datetime  # the last update before the miss, or the declaration
+    due_at: datetime  # when the update was due (the first miss of this window)
+    ended_at: datetime | None  # the next update; None when none followed
+    text: str  # what was recorded when the window closed
+
+    @property
+    def length(self) -> timedelta | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+@dataclass(frozen=True)
+class Action:
+    id: int
+    text: str
+    owner_id: str | None
+    created_by: str
+    created_at: datetime
+    done: bool
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PostmortemData:
+    ref: str
+    number: int
+    title: str
+    summary: str
+    severity: str
+    severity_meaning: str
+    declared_severity: str  # differs from `severity` when it changed during the incident
+    status: str
+    private: bool
+    reporter_id: str
+    channel_id: str | None
+    channel_name: str | None
+    services: tuple[AffectedService, ...]
+    milestones: tuple[Milestone, ...]
+    durations: Durations
+    roles: tuple[RoleSpell, ...]
+    updates: tuple[Update, ...]
+    gaps: tuple[Gap, ...]
+    timeline: tuple[Entry, ...]
+    followups: tuple[Action, ...]
+    timezone: str
+    generated_at: datetime
+    owners_known: bool = False  # an ownership map was consulted (so "no owner" means the map has none)
+    people: dict[str, str] = field(default_factory=dict)  # Slack user id -> display name, when known
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def spans_days(self) -> bool:
+        """True when the incident's moments fall on more than one local date: then every time shows its date."""
+        tz = self.tz
+        moments = [m.at for m in self.milestones if m.at] + [e.occurred_at for e in self.timeline]
+        return len({m.astimezone(tz).date() for m in moments}) > 1
+
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def build(
+    session: Session,
+    incident: Incident,
+    *,
+    now: datetime,
+    timezone: str = "UTC",
+    process: Process | None = None,
+    owners_of: OwnersOf | None = None,
+    name_of: NameOf | None = None,
+) -> PostmortemData:
+    """Gather everything the draft needs. `owners_of(service)` looks a service up in the ownership map;
+    `name_of(user_id)` gives a display name (the Slack layer resolves them; without it ids are shown)."""
+    ZoneInfo(timezone)  # fail early on a bad name
+    timeline = visible_events(session, incident)
+    d = durations(incident)
+    milestones = (
+        Milestone("declared", incident.declared_at, timedelta(0)),
+        Milestone("acknowledged", incident.acknowledged_at, d.to_acknowledge),
+        Milestone("mitigated", incident.mitigated_at, d.to_mitigate),
+        Milestone("resolved", incident.resolved_at, d.to_resolve),
+    )
+    roles = tuple(
+        RoleSpell(
+            role=a.role,
+            title=_duty_title(a.role),
+            user_id=a.user_id,
+            assigned_by=a.assigned_by,
+            started_at=a.assigned_at,
+            ended_at=a.ended_at,
+        )
+        for a in sorted(incident.roles, key=lambda a: (_role_order(a.role), a.assigned_at, a.id))
+    )
+    updates = tuple(Update(u.posted_at, u.author_id, u.text, u.impact, u.next_steps, u.eta) for u in incident.updates)
+    gaps = communication_gaps(incident, timeline)
+    actions = tuple(
+        Action(f.id, f.text, f.owner_id, f.created_by, f.created_at, f.done, f.done_at)
+        for f in list_followups(session, incident)
+    )
+    services = tuple(AffectedService(name, owners_of(name) if owners_of else None) for name in incident.services)
+    severity_meaning = ""
+    if process is not None:
+        severity_meaning = next((s.meaning for s in process.severities if s.name == incident.severity), "")
+    data = PostmortemData(
+        ref=incident.ref,
+        number=incident.number,
+        title=incident.title,
+        summary=incident.summary,
+        severity=incident.severity,
+        severity_meaning=severity_meaning,
+        declared_severity=next(
+            (e.data.get("severity") or incident.severity for e in timeline if e.kind == EventKind.DECLARED),
+            incident.severity,
+        ),
+        status=incident.status,
+        private=incident.private,
+        reporter_id=incident.reporter_id,
+        channel_id=incident.channel_id,
+        channel_name=incident.channel_name,
+        services=services,
+        milestones=milestones,
+        durations=d,
+        roles=roles,
+        updates=updates,
+        gaps=gaps,
+        timeline=tuple(timeline),
+        followups=actions,
+        timezone=timezone,
+        generated_at=now,
+        owners_known=owners_of is not None,
+    )
+    if name_of is not None:
+        data.people.update(_names(people_in(data), name_of))
+    return data
+
+
+def communication_gaps(incident: Incident, timeline: Iterable[Entry]) -> tuple[Gap, ...]:
+    """One gap per update window in which at least one UPDATE_MISSED was recorded (reminders may record
+    several for one window as they escalate)."""
+    posted = sorted(u.posted_at for u in incident.updates)
+    gaps: dict[datetime, Gap] = {}
+    for entry in timeline:
+        if entry.kind != EventKind.UPDATE_MISSED:
+            continue
+        due = _moment(entry.data.get("due_at")) or entry.occurred_at
+        before = [p for p in posted if p <= entry.occurred_at]
+        after = [p for p in posted if p > entry.occurred_at]
+        started = _moment(entry.data.get("since")) or (before[-1] if before else incident.declared_at)
+        if started not in gaps:
+            gaps[started] = Gap(started, due, after[0] if after else None, entry.text)
+    return tuple(gaps.values())
+
+
+def people_in(data: PostmortemData) -> list[str]:
+    """Every Slack user id the draft mentions, in order of first appearance."""
+    ids: dict[str, None] = {data.reporter_id: None}
+    for spell in data.roles:
+        ids.update({spell.user_id: None, spell.assigned_by: None})
+    for u in data.updates:
+        ids[u.author_id] = None
+    for a in data.followups:
+        ids[a.created_by] = None
+        if a.owner_id:
+            ids[a.owner_id] = None
+    for e in data.timeline:
+        if e.actor_id:
+            ids[e.actor_id] = None
+        ids.update(dict.fromkeys(MENTION.findall(e.text)))
+    return [i for i in ids if i]
+
+
+def _names(ids: Iterable[str], name_of: NameOf) -> dict[str, str]:
+    names = {}
+    for user_id in ids:
+        name = name_of(user_id)
+        if name:
+            names[user_id] = name
+    return names
+
+
+def _duty_title(role: str) -> str:
+    for duty, (title, _) in DUTIES.items():
+        if duty.value == role:
+            return title
+    return role.capitalize()
+
+
+def _role_order(role: str) -> int:
+    order = [duty.value for duty in DUTIES]
+    return order.index(role) if role in order else len(order)
+
+
+def _moment(value: object) -> datetime | None:
+    """A time stored in an event's data (an ISO string), as an aware datetime; naive values are UTC."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def owners_from_map(ownership_map: Any) -> OwnersOf:
+    """Adapt the ownership map (incidents.owners.OwnershipMap) to `owners_of`."""
+
+    def owners_of(name: str) -> ServiceOwner | None:
+        match = ownership_map.find_service(name)
+        if match is None:
+            return None
+        team = ownership_map.team_of(match.service)
+        return ServiceOwner(
+            team=team.name,
+            contacts=tuple(ownership_map.first_contacts(team)),
+            channel=team.channel,
+            runbook=match.service.runbook,
+        )
+
+    return owners_of

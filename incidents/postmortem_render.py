@@ -1,0 +1,284 @@
+"""Rendering a `PostmortemData`: Markdown through a Jinja2 template (the default ships in
+incidents/templates/postmortem.md.j2; a team may point POSTMORTEM_TEMPLATE at its own), and JSON in the
+versioned shape documented in docs/postmortem-json.md.
+
+The template sees `pm` (the PostmortemData) and these functions, all in the export's time zone:
+`time` (14:05), `datetime` (2026-11-21 14:05), `when` (`time`, or `datetime` when the incident spans days),
+`day` (Saturday 21 November 2026), `duration` (1h 05m), `who` (a Slack user id as @name), `md` (Slack
+mrkdwn as Markdown: mentions, channels and links), `cell` (safe inside a Markdown table cell); and the values
+`multi_day`, `zone` (the time zone as shown) and `dates` (the incident's day, or first and last days).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from incidents.durations import humanize
+from incidents.errors import IncidentError
+from incidents.postmortem import PostmortemData
+
+SCHEMA_VERSION = 1
+DEFAULT_TEMPLATE = "postmortem.md.j2"
+
+_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")  # Slack's *bold*, not 5 * 3 * 2
+_STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]*?\S)~(?![\w~])")
+
+
+class TemplateProblem(IncidentError):
+    """The post-mortem template cannot be read or rendered; the message says which file and where."""
+
+
+# --- Markdown -----------------------------------------------------------------------------------------------
+
+
+def render_markdown(data: PostmortemData, *, template_path: Path | str | None = None) -> str:
+    template = _template(str(template_path) if template_path else None, _mtime(template_path))
+    try:
+        return template.render(pm=data, **_helpers(data))
+    except jinja2.TemplateError as exc:
+        raise TemplateProblem(f"The post-mortem template {_where(template_path)} failed: {exc}") from None
+
+
+def _where(template_path: Path | str | None) -> str:
+    return str(template_path) if template_path else f"(built-in {DEFAULT_TEMPLATE})"
+
+
+def _mtime(template_path: Path | str | None) -> float:
+    try:
+        return Path(template_path).stat().st_mtime if template_path else 0.0
+    except OSError:
+        return 0.0
+
+
+@lru_cache(maxsize=8)
+def _template(template_path: str | None, mtime: float) -> jinja2.Template:
+    """The default from the package, or a team's own file; compiled once, again when the file changes."""
+    env = jinja2.Environment(
+        autoescape=False,  # Markdown, not HTML
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    try:
+        if template_path is None:
+            source = (resources.files("incidents") / "templates" / DEFAULT_TEMPLATE).read_text(encoding="utf-8")
+        else:
+            source = Path(template_path).read_text(encoding="utf-8")
+        return env.from_string(source)
+    except OSError as exc:
+        raise TemplateProblem(f"Cannot read the post-mortem template {template_path}: {exc.strerror}.") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(
+            f"The post-mortem template {_where(template_path)} has an error on line {exc.lineno}: {exc.message}"
+        ) from None
+
+
+def _helpers(data: PostmortemData) -> dict[str, Any]:
+    """Functions and values bound to this export's time zone and people, passed to the template."""
+    tz, multi_day, people = data.tz, data.spans_days, data.people
+
+    def time(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%H:%M") if moment else "—"
+
+    def datetime_(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+    def when(moment: datetime | None) -> str:
+        return datetime_(moment) if multi_day else time(moment)
+
+    def day(moment: datetime) -> str:
+        local = moment.astimezone(tz)
+        return f"{local:%A} {local.day} {local:%B %Y}"
+
+    def who(user_id: str | None) -> str:
+        """`@name` for a Slack user id (the id when no name is known); an email is shown as it is."""
+        if not user_id:
+            return "nobody"
+        return user_id if "@" in user_id else "@" + people.get(user_id, user_id)
+
+    def md(text: str | None) -> str:
+        return slack_to_markdown(text or "", people)
+
+    def duration(delta: timedelta | None) -> str:
+        return humanize(delta)
+
+    def cell(text: str | None) -> str:
+        return " ".join((text or "").split()).replace("|", "\\|")
+
+    return {
+        "time": time,
+        "datetime": datetime_,
+        "when": when,
+        "day": day,
+        "who": who,
+        "md": md,
+        "duration": duration,
+        "cell": cell,
+        "multi_day": multi_day,
+        "zone": _zone_label(data),
+        "dates": _dates(data, day),
+    }
+
+
+def _dates(data: PostmortemData, day: Any) -> str:
+    """The day of the incident, or its first and last days: from declaration to resolution (or now)."""
+    first = data.milestones[0].at or data.generated_at
+    last = next((m.at for m in data.milestones if m.name == "resolved" and m.at), data.generated_at)
+    start, end = day(first), day(last)
+    return start if start == end else f"{start} to {end}"
+
+
+def _zone_label(data: PostmortemData) -> str:
+    offset = data.generated_at.astimezone(data.tz).strftime("%z")
+    return data.timezone if data.timezone == "UTC" else f"{data.timezone} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def slack_to_markdown(text: str, people: dict[str, str] | None = None) -> str:
+    """Slack mrkdwn as Markdown: `<@U1>` -> @name, `<#C1|ops>` -> #ops, `<url|label>` -> [label](url),
+    `<!here>` -> @here, `*bold*` -> `**bold**`, `~struck~` -> `~~struck~~`; Slack's HTML escapes are undone."""
+    people = people or {}
+
+    def one(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            user_id = target[1:]
+            return "@" + (people.get(user_id) or label or user_id)
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            if label:
+                return label if label.startswith("@") else f"@{label}"
+            return "@" + target[1:].split("^")[0]
+        return f"[{label}]({target})" if label else f"<{target}>"
+
+    text = _BOLD.sub(r"**\1**", _STRIKE.sub(r"~~\1~~", _LINK.sub(one, text)))
+    return html.unescape(text)
+
+
+# --- JSON ---------------------------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _seconds(delta: timedelta | None) -> int | None:
+    return None if delta is None else int(delta.total_seconds())
+
+
+def to_json(data: PostmortemData) -> dict[str, Any]:
+    """The export as plain JSON values; every time is ISO 8601 in UTC (`Z`)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": _iso(data.generated_at),
+        "timezone": data.timezone,
+        "incident": {
+            "ref": data.ref,
+            "number": data.number,
+            "title": data.title,
+            "summary": data.summary,
+            "severity": data.severity,
+            "severity_meaning": data.severity_meaning,
+            "declared_severity": data.declared_severity,
+            "status": data.status,
+            "private": data.private,
+            "reporter_id": data.reporter_id,
+            "channel": {"id": data.channel_id, "name": data.channel_name},
+        },
+        "owners_known": data.owners_known,
+        "services": [
+            {
+                "name": s.name,
+                "owner": None
+                if s.owner is None
+                else {
+                    "team": s.owner.team,
+                    "contacts": list(s.owner.contacts),
+                    "channel": s.owner.channel,
+                    "runbook": s.owner.runbook,
+                },
+            }
+            for s in data.services
+        ],
+        "key_times": {f"{m.name}_at": _iso(m.at) for m in data.milestones},
+        "durations": {
+            "to_acknowledge_seconds": _seconds(data.durations.to_acknowledge),
+            "to_mitigate_seconds": _seconds(data.durations.to_mitigate),
+            "to_resolve_seconds": _seconds(data.durations.to_resolve),
+        },
+        "roles": [
+            {
+                "role": r.role,
+                "title": r.title,
+                "user_id": r.user_id,
+                "assigned_by": r.assigned_by,
+                "started_at": _iso(r.started_at),
+                "ended_at": _iso(r.ended_at),
+            }
+            for r in data.roles
+        ],
+        "updates": [
+            {
+                "posted_at": _iso(u.posted_at),
+                "author_id": u.author_id,
+                "text": u.text,
+                "impact": u.impact,
+                "next_steps": u.next_steps,
+                "eta": u.eta,
+            }
+            for u in data.updates
+        ],
+        "communication_gaps": [
+            {
+                "started_at": _iso(g.started_at),
+                "due_at": _iso(g.due_at),
+                "ended_at": _iso(g.ended_at),
+                "seconds": _seconds(g.length),
+                "text": g.text,
+            }
+            for g in data.gaps
+        ],
+        "timeline": [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "occurred_at": _iso(e.occurred_at),
+                "recorded_at": _iso(e.recorded_at),
+                "actor_id": e.actor_id,
+                "text": e.text,
+                "link": e.link,
+                "data": e.data,
+            }
+            for e in data.timeline
+        ],
+        "followups": [
+            {
+                "id": a.id,
+                "text": a.text,
+                "owner_id": a.owner_id,
+                "created_by": a.created_by,
+                "created_at": _iso(a.created_at),
+                "done": a.done,
+                "done_at": _iso(a.done_at),
+            }
+            for a in data.followups
+        ],
+        "people": dict(sorted(data.people.items())),
+    }
+
+
+def render_json(data: PostmortemData) -> str:
+    return json.dumps(to_json(data), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,137 @@
+"""Kill the bot (SIGKILL) in the middle of delivering a Slack effect, start it again: nothing is lost and
+nothing is doubled. Then SIGTERM: in-flight work finishes and the process exits cleanly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from app.ids import CardBlock
+from app.sandbox.webapi import make_web_api, serve_in_thread
+from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
+from incidents.db import make_engine, make_session_factory
+from incidents.models import Incident, OutboxMessage, OutboxStatus
+from tests.e2e.botprocess import BotProcess, wait_for
+
+pytestmark = pytest.mark.e2e
+ALICE = "U01ALICE"
+LEASE = "2"
+
+
+@pytest.fixture
+def workspace() -> Iterator[tuple[Workspace, object]]:
+    ws = Workspace().seed_default()
+    api = serve_in_thread(make_web_api(ws))
+    yield ws, api
+    api.stop()
+
+
+def declare(bot: BotProcess, ws: Workspace, title: str) -> None:
+    slack = bot.slack(ws)
+    assert slack.slash_command(ALICE, INCIDENTS_CHANNEL_ID, "/incident", "declare").status == 200
+    wait_for(lambda: ws.open_views(ALICE), "the declare modal")
+    view = ws.open_views(ALICE)[-1]
+    values = {"declare_title": {"declare_title": title}, "declare_severity": {"declare_severity": "SEV2"}}
+    assert slack.submit_view(ALICE, view.id, values).status == 200
+
+
+def incident_channels(ws: Workspace) -> list[str]:
+    with ws.lock:
+        return [c.id for c in ws.channels.values() if c.name.startswith("inc-1-")]
+
+
+def cards(ws: Workspace, channel_id: str) -> list[object]:
+    return [m for m in ws.messages(channel_id) if any(b.get("block_id") == CardBlock.HEADER for b in m.blocks)]
+
+
+def announcements(ws: Workspace) -> list[object]:
+    return [m for m in ws.messages(INCIDENTS_CHANNEL_ID) if m.user == ws.bot.id and "INC-1" in m.text]
+
+
+# The call Slack is slow to answer when the bot is killed. The card is the first chat.postMessage; to be killed
+# while announcing, the bot is first held in pins.add (the step before) while the next postMessage is slowed.
+KILL_POINTS = {
+    "creating the channel": ["conversations.create"],
+    "posting the card": ["chat.postMessage"],
+    "pinning the card": ["pins.add"],
+    "announcing": ["pins.add", "chat.postMessage"],
+}
+
+
+@pytest.mark.parametrize("moment", list(KILL_POINTS))
+def test_killed_mid_delivery_the_restarted_bot_finishes_once(database_url, tmp_path, workspace, moment):
+    ws, api = workspace
+    bot = BotProcess(
+        database_url=database_url, api=api, data_dir=tmp_path, OUTBOX_LEASE_SECONDS=LEASE, OUTBOX_POLL_SECONDS="0.2"
+    )
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    try:
+        bot.start()
+        *before, last = KILL_POINTS[moment]
+        fault = ws.faults.fail(before[0] if before else last, delay=1.5 if before else 3.0)
+        declare(bot, ws, "Checkout is failing")
+        if before:
+            wait_for(lambda: fault not in ws.faults.pending(), f"the bot to call {before[0]}")
+            fault = ws.faults.fail(last, delay=3.0)
+        wait_for(lambda: fault not in ws.faults.pending(), f"the bot to call {last}")
+        calls = len(ws.calls_to(last))
+        bot.kill()  # while Slack is still working on that call
+        wait_for(lambda: len(ws.calls_to(last)) > calls, "the slow call to complete on Slack's side", 10)
+
+        bot.start()
+
+        def settled() -> bool:
+            with sessions() as s:
+                inc = s.scalar(select(Incident))
+                pending = s.scalars(select(OutboxMessage).where(OutboxMessage.status != OutboxStatus.DONE)).all()
+            return inc is not None and inc.announcement_ts is not None and not pending
+
+        wait_for(settled, "every effect to be delivered after the restart", 60)
+        assert len(incident_channels(ws)) == 1, "exactly one channel"
+        channel_id = incident_channels(ws)[0]
+        assert len(cards(ws, channel_id)) == 1, "exactly one card"
+        assert len(ws.channel(channel_id).pins) == 1
+        assert len(announcements(ws)) == 1, "exactly one announcement"
+        with sessions() as s:
+            inc = s.scalar(select(Incident))
+        assert inc.channel_id == channel_id
+
+        # SIGTERM: a clean exit, with the background work stopped.
+        assert bot.terminate() == 0
+        assert '"worker_stopped"' in bot.log() or "worker_stopped" in bot.log()
+    except BaseException:
+        print(bot.log()[-20000:])
+        raise
+    finally:
+        bot.stop()
+        engine.dispose()
+
+
+def test_sigterm_finishes_the_delivery_in_flight_and_stops_cleanly(database_url, tmp_path, workspace):
+    ws, api = workspace
+    bot = BotProcess(database_url=database_url, api=api, data_dir=tmp_path, OUTBOX_POLL_SECONDS="0.2")
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    try:
+        bot.start()
+        fault = ws.faults.fail("conversations.create", delay=2.0)
+        declare(bot, ws, "Checkout is failing")
+        wait_for(lambda: fault not in ws.faults.pending(), "the bot to call conversations.create")
+        assert bot.terminate() == 0
+        with sessions() as s:
+            inc = s.scalar(select(Incident))
+            statuses = set(s.scalars(select(OutboxMessage.status).where(OutboxMessage.kind == "open_channel")))
+        assert inc.channel_id and inc.card_ts and inc.announcement_ts, "the effect under way was finished"
+        assert statuses == {OutboxStatus.DONE.value}
+        log = bot.log()
+        assert "scheduler.stopped" in log and "worker_stopped" in log
+        assert "Traceback" not in log
+    except BaseException:
+        print(bot.log()[-20000:])
+        raise
+    finally:
+        bot.stop()
+        engine.dispose()

@@ -1,0 +1,79 @@
+"""The outbox worker: woken after a commit, several deliveries at once, a clean stop."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.outbox_worker import OutboxWorker
+from incidents import outbox
+from incidents.db import transaction
+from incidents.effects import Effect
+from incidents.models import OutboxMessage, OutboxStatus
+
+
+def enqueue(sessions: sessionmaker[Session], kind: Effect, key: str) -> None:
+    with transaction(sessions) as session:
+        outbox.enqueue(session, kind=kind, key=key, now=datetime.now(UTC))
+
+
+def status(sessions: sessionmaker[Session], key: str) -> str:
+    with sessions() as session:
+        return session.scalars(select(OutboxMessage.status).where(OutboxMessage.key == key)).one()
+
+
+def test_a_wake_delivers_at_once_without_waiting_for_the_poll(sessions: sessionmaker[Session]) -> None:
+    delivered = threading.Event()
+    worker = OutboxWorker(
+        sessions,
+        {Effect.CHANNEL_MESSAGE: lambda message: delivered.set()},
+        now=lambda: datetime.now(UTC),
+        threads=2,
+        poll_seconds=3600,
+    ).start()
+    try:
+        assert not delivered.wait(0.05)  # the first round found nothing; the next poll is an hour away
+        enqueue(sessions, Effect.CHANNEL_MESSAGE, "a")
+        worker.wake()
+        assert delivered.wait(5)
+    finally:
+        worker.stop()
+    assert status(sessions, "a") == OutboxStatus.DONE
+
+
+def test_a_slow_delivery_does_not_hold_up_the_others(sessions: sessionmaker[Session]) -> None:
+    release, slow_started, fast_done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow(message: OutboxMessage) -> None:
+        slow_started.set()
+        assert release.wait(10)
+
+    worker = OutboxWorker(
+        sessions,
+        {Effect.CHANNEL_MESSAGE: slow, Effect.DIRECT_MESSAGE: lambda message: fast_done.set()},
+        now=lambda: datetime.now(UTC),
+        threads=2,
+        poll_seconds=3600,
+    ).start()
+    try:
+        enqueue(sessions, Effect.CHANNEL_MESSAGE, "slow")
+        worker.wake()
+        assert slow_started.wait(5)
+        enqueue(sessions, Effect.DIRECT_MESSAGE, "fast")
+        worker.wake()
+        assert fast_done.wait(5)
+        assert status(sessions, "slow") == OutboxStatus.PENDING
+    finally:
+        release.set()
+        worker.stop()
+    assert status(sessions, "slow") == OutboxStatus.DONE
+
+
+def test_stop_ends_every_thread(sessions: sessionmaker[Session]) -> None:
+    worker = OutboxWorker(sessions, {}, now=lambda: datetime.now(UTC), threads=3, poll_seconds=3600).start()
+    threads = list(worker._threads)
+    worker.stop()
+    assert not any(t.is_alive() for t in threads)
