@@ -45,7 +45,11 @@ class Bot:
             runtime=runtime, client=build_client(runtime.settings), owners=load_ownership(runtime.settings)
         )
         settings = runtime.settings
-        self.circuit = CircuitBreaker(name="slack")
+        self.circuit = CircuitBreaker(
+            name="slack",
+            threshold=settings.circuit_failures,
+            max_cooldown_seconds=settings.circuit_max_cooldown_seconds,
+        )
         self.metrics = self.deps.metrics = Metrics(sessions=runtime.sessions, now=runtime.now, circuit=self.circuit)
         # First, so it sees every attempt; Bolt copies the list onto the client of each request.
         self.deps.client.retry_handlers.insert(0, self.metrics.slack_meter())

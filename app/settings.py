@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # How long a claimed message stays a worker's (renewed while it is delivered); after a crash, its messages
     # are delivered again this long after.
     outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # The circuit breaker: after this many Slack failures in a row (5xx, timeouts, refused token), deliveries
+    # pause for 5 s, doubling on each failed probe up to the maximum.
+    circuit_failures: int = Field(default=5, ge=1, le=1000)
+    circuit_max_cooldown_seconds: float = Field(default=300.0, ge=1, le=3600)
 
     # Incident process
     severities: Annotated[tuple[Severity, ...], NoDecode] = DEFAULT_SEVERITIES
