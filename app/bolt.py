@@ -2,28 +2,31 @@
 
 A feature plugs in by adding its module to `LISTENER_MODULES`; each module has `register(app, deps)`.
 Listeners ack first (Bolt answers Slack as soon as `ack()` is called, `process_before_response=False`), then do
-their work in the listener pool, which copies the request's log context into its threads.
+their work in the listener pool (`app.listener_pool`), which copies the request's log context into its threads
+and never lets an ack wait behind another request's post-ack work.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import importlib
 import json
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.request.internals import build_context
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
 from app import request_log
 from app.deps import Deps
+from app.listener_pool import ContextExecutor, current_ack
 from app.settings import SettingsError
 
 LISTENER_MODULES: list[str] = [
@@ -48,46 +51,6 @@ POLL_SECONDS = 0.01  # how often Bolt's request thread looks whether the listene
 _REF = re.compile(r"^INC-\d+")
 
 
-class ContextExecutor(ThreadPoolExecutor):
-    """Runs listeners with the submitting request's contextvars (its log context), tells the request's summary
-    line when the work is done, and can wait until no listener is running (`wait_idle`, for tests and
-    benchmarks)."""
-
-    def __init__(self, max_workers: int, thread_name_prefix: str = ""):
-        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
-        self._running = 0
-        self._idle = threading.Condition()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        context = contextvars.copy_context()
-        log = request_log.current()
-        if log is not None:
-            log.work_started()
-        with self._idle:
-            self._running += 1
-
-        def run() -> Any:
-            try:
-                return context.run(fn, *args, **kwargs)
-            finally:
-                if log is not None:
-                    log.work_finished()
-                with self._idle:
-                    self._running -= 1
-                    self._idle.notify_all()
-
-        try:
-            return super().submit(run)
-        except RuntimeError:  # shut down: nothing will run it
-            with self._idle:
-                self._running -= 1
-            raise
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: self._running == 0, timeout)
-
-
 class PromptAck(Ack):
     """Bolt's `ack`, answered without Bolt's 10 ms polling delay.
 
@@ -99,6 +62,8 @@ class PromptAck(Ack):
     def __init__(self) -> None:
         self._acked = threading.Event()
         self._waiter = threading.get_ident()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
         super().__init__()
 
     @property  # type: ignore[override]
@@ -111,12 +76,26 @@ class PromptAck(Ack):
     def response(self, value: BoltResponse | None) -> None:
         self._response = value
         if value is not None:
-            self._acked.set()
+            with self._lock:
+                self._acked.set()
+                callbacks, self._callbacks = self._callbacks, []
+            for callback in callbacks:
+                callback()
+
+    def when_answered(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once Slack's answer is set (at once if it is): the listener pool frees the slot."""
+        with self._lock:
+            if not self._acked.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
 
 
 class IncidentApp(App):
     observe_request: request_log.Observer | None = None  # the latency histogram (app.metrics), when served
+
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        _reparse_form(req)
         log = request_log.start(self.observe_request)
         try:
             response = super().dispatch(req)
@@ -128,7 +107,22 @@ class IncidentApp(App):
             log.acked(response.status)
             return response
         finally:
+            current_ack.set(None)
             request_log.end()
+
+
+def _reparse_form(req: BoltRequest) -> None:
+    """Bolt takes any form body containing the word "payload" for an interaction and, finding no `payload`
+    field, parses it as empty: a slash command typed in `#inc-3-webhook-payloads-failing` (or whose text says
+    "payload") would reach no listener. Parse such a form as the form it is."""
+    raw = req.raw_body
+    if req.body or not raw or "payload" not in raw or raw.startswith("{"):
+        return
+    form = dict(parse_qsl(raw, keep_blank_values=True))
+    if "payload" in form:
+        return
+    req.body = form
+    req.context = build_context(BoltContext({}), form)
 
 
 def build_app(deps: Deps, *, socket_mode: bool = False) -> App:
@@ -159,7 +153,7 @@ def build_app(deps: Deps, *, socket_mode: bool = False) -> App:
 def shutdown(app: App, *, wait: bool = True) -> None:
     """Let listeners that are still working finish (after their ack) before the process exits."""
     executor = app.listener_runner.listener_executor
-    if isinstance(executor, ThreadPoolExecutor):
+    if isinstance(executor, Executor):
         executor.shutdown(wait=wait)
 
 
@@ -180,7 +174,8 @@ def _cannot_respond(*_: Any, **__: Any) -> None:
 
 
 def describe_request(req: BoltRequest, body: dict[str, Any], next: Callable[[], None]) -> None:
-    req.context["ack"] = PromptAck()
+    ack = req.context["ack"] = PromptAck()
+    current_ack.set(ack)  # copied into the listener's thread: the pool frees its slot once it is answered
     fields = describe(body)
     retry = req.headers.get("x-slack-retry-num")
     if retry:

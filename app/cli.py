@@ -14,7 +14,7 @@ from app.settings import SettingsError, load_settings
 from incidents import db
 from incidents.durations import durations, humanize
 from incidents.errors import IncidentError
-from incidents.queries import get_incident, open_incidents, recent_incidents
+from incidents.queries import get_incident, open_incidents, recently_resolved
 
 
 def _runtime(ctx: click.Context) -> Runtime:
@@ -55,16 +55,18 @@ def serve(ctx: click.Context) -> None:
     With no Slack credentials set, it runs in the sandbox: a local Slack workspace at http://127.0.0.1:PORT/sandbox.
     """
     runtime = _runtime(ctx)
-    try:
-        runtime.ensure_schema()
-    except SchemaOutOfDate as exc:
-        raise click.ClickException(str(exc)) from None
-    except OperationalError as exc:
-        raise _database_problem(exc, runtime) from None
     from app.server import run_server
 
+    def ensure_schema() -> None:  # production only: the sandbox never opens DATABASE_URL
+        try:
+            runtime.ensure_schema()
+        except SchemaOutOfDate as exc:
+            raise click.ClickException(str(exc)) from None
+        except OperationalError as exc:
+            raise _database_problem(exc, runtime) from None
+
     try:
-        run_server(runtime)
+        run_server(runtime, prepare=ensure_schema)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -116,14 +118,22 @@ def current(ctx: click.Context) -> None:
 
 @main.command(name="list")
 @click.option("--all", "show_all", is_flag=True, help="Also show recently resolved incidents.")
-@click.option("--limit", default=20, show_default=True, help="How many recent incidents with --all.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many resolved incidents with --all (open ones are always all shown).",
+)
 @click.pass_context
 def list_incidents(ctx: click.Context, show_all: bool, limit: int) -> None:
-    """List open incidents (and recent ones with --all) as a table."""
+    """List open incidents (with --all, every open one and the recently resolved ones, newest first) as a table."""
     runtime = _runtime(ctx)
     tz = ZoneInfo(runtime.settings.timezone)
     with _reading(runtime) as session:
-        rows = recent_incidents(session, limit=limit) if show_all else open_incidents(session)
+        rows = list(open_incidents(session))
+        if show_all:
+            rows = sorted([*rows, *recently_resolved(session, limit=limit)], key=lambda i: i.number, reverse=True)
         if not rows:
             click.echo("No open incidents." if not show_all else "No incidents yet.")
             return

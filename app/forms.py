@@ -115,12 +115,16 @@ def read_update(state: State) -> UpdateForm:
     return form
 
 
-def read_roles(state: State) -> dict[Role, str]:
-    """The person picked for each role (roles left empty are not in the result)."""
+def read_roles(state: State, initial: Any = None) -> dict[Role, str]:
+    """The person picked for each role (roles left empty are not in the result). With `initial` (role name ->
+    holder when the form opened, from its private_metadata), only the pickers the person changed: Slack sends
+    every picker's value, prefilled ones included."""
     picked = {}
     for role in Role:
         user = _field(state, RoleField.for_role(role)).get("selected_user")
         if user:
             picked[role] = user
+    if isinstance(initial, Mapping):
+        picked = {role: user for role, user in picked.items() if initial.get(role.value) != user}
     return picked
 

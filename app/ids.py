@@ -88,6 +88,7 @@ class ReminderAction(StrEnum):
 class ReminderBlock(StrEnum):
     TEXT = "reminder_text"
     ACTIONS = "reminder_actions"
+    WINDOW = "reminder_window"  # prefix of a block id naming the window and stage (app.blocks.reminders.marker)
 
 
 class TimelineAction(StrEnum):

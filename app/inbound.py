@@ -258,11 +258,8 @@ def check(body: bytes, content_type: str | None) -> None:
         _check_json(raw)
         return
     form = dict(parse_qsl(raw, keep_blank_values=True))
-    if "payload" in raw:  # Bolt looks for the word, then for the field
-        payload = form.get("payload")
-        if payload is None:
-            raise Malformed("the form has no payload field")
-        _check_interaction(_load(payload, "payload"))
+    if "payload" in form:
+        _check_interaction(_load(form["payload"], "payload"))
     elif "command" in form:
         missing = [name for name in COMMAND_FIELDS if not form.get(name)]
         if missing:

@@ -101,4 +101,3 @@ class OutboxWorker:
                 return
             if not any(counts.values()):
                 return
-

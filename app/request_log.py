@@ -125,6 +125,12 @@ def bind(**fields: Any) -> None:
         structlog.contextvars.bind_contextvars(**{k: v for k, v in fields.items() if v is not None})
 
 
+def bind_incident(incident: Any) -> None:
+    """The request is about this incident: its reference, and whether it is private, which makes the log
+    processor (`app.logging.redact`) drop the bodies (text, title, ...) of every line written for the request."""
+    bind(incident=incident.ref, private=bool(incident.private))
+
+
 def set_outcome(outcome: str, error: str | None = None) -> None:
     log = current()
     if log is not None:

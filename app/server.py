@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import signal
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
@@ -18,15 +19,16 @@ from gunicorn.app.base import BaseApplication
 from app.bolt import build_app, shutdown
 from app.circuit import CircuitBreaker
 from app.deps import Deps
-from app.effects import build_handlers
+from app.effects import build_handlers, dead_letters
 from app.health import metrics_app, readiness_for
 from app.metrics import Metrics
 from app.outbox_worker import OutboxWorker
 from app.ownership import load_ownership
 from app.runtime import Runtime
-from app.settings import Settings, SettingsError
+from app.settings import Settings, SettingsError, credential_problems
 from app.slack_client import build_client
 from app.web import make_wsgi_app
+from incidents.models import OutboxMessage
 from incidents.outbox import RetryPolicy
 
 logger = structlog.get_logger("app.server")
@@ -61,8 +63,9 @@ class Bot:
             poll_seconds=settings.outbox_poll_seconds,
             policy=RetryPolicy(lease_seconds=settings.outbox_lease_seconds),
             circuit=self.circuit,
-            observe=lambda message, outcome: self.metrics.observe_delivery(message.kind, outcome),
+            observe=self._observe_delivery,
         )
+        self._tell_dead_letters = dead_letters.observer(self.deps)
         self.deps.wake_outbox = self.worker.wake
         self.app = build_app(self.deps, socket_mode=socket_mode)
         routes = {"/readyz": readiness_for(runtime.engine, self.deps.client), "/metrics": metrics_app(self.metrics)}
@@ -70,6 +73,10 @@ class Bot:
         self.background: list[Background] = [self.worker]
         self.background += [importlib.import_module(m).build(self.deps) for m in BACKGROUND_MODULES]
         self._started = False
+
+    def _observe_delivery(self, message: OutboxMessage, outcome: str) -> None:
+        self.metrics.observe_delivery(message.kind, outcome)
+        self._tell_dead_letters(message, outcome)  # an update a person posted never reached Slack: tell them
 
     def start(self) -> Bot:
         for service in self.background:
@@ -91,25 +98,43 @@ class Bot:
 
 
 def required(settings: Settings, *names: str) -> None:
-    missing = [name for name in names if getattr(settings, name.lower()) is None]
-    if missing:
-        raise SettingsError(
-            [f"{name}: required to talk to Slack (set the environment variable {name})" for name in missing]
-        )
+    """Stop with one message listing every credential problem: the `names` missing, any set one of the wrong
+    kind (a user token as the bot token, ...)."""
+    problems = credential_problems(settings, *names)
+    if problems:
+        raise SettingsError(problems)
 
 
-def run_server(runtime: Runtime) -> None:
-    settings = runtime.settings
-    load_ownership(settings)  # an invalid ownership map stops start-up here, before any worker starts
+SANDBOX, SOCKET_MODE, HTTP = "sandbox", "socket mode", "http"
+
+
+def serving_mode(settings: Settings) -> str:
+    """No Slack credentials at all: the local sandbox; an app token: Socket Mode; otherwise HTTP."""
     if (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token) == (None, None, None):
-        from app.sandbox.run import run_sandbox  # no Slack credentials at all: the bot runs in the local sandbox
+        return SANDBOX
+    return SOCKET_MODE if settings.slack_app_token is not None else HTTP
+
+
+def run_server(runtime: Runtime, *, prepare: Callable[[], None] = lambda: None) -> None:
+    """Check everything that can be checked in this (main) process first, so that a bad setting is one clear
+    message instead of gunicorn workers dying one after another; `prepare()` runs for production only (the
+    database schema: the sandbox has a database of its own)."""
+    settings = runtime.settings
+    mode = serving_mode(settings)
+    if mode == HTTP:
+        required(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    elif mode == SOCKET_MODE:
+        required(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    load_ownership(settings)  # an invalid ownership map stops start-up here, before any worker starts
+    if mode == SANDBOX:
+        from app.sandbox.run import run_sandbox  # the bot runs in the local sandbox
 
         run_sandbox(runtime)
-    elif settings.slack_app_token is not None:
-        required(settings, "SLACK_BOT_TOKEN")
+        return
+    prepare()
+    if mode == SOCKET_MODE:
         run_socket_mode(runtime)
     else:
-        required(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
         HttpServer(runtime).run()
 
 

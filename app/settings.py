@@ -90,6 +90,17 @@ class Settings(BaseSettings):
     reminder_tick_seconds: float = Field(default=15.0, ge=1, le=3600)
     run_scheduler_in_web: bool = True
 
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @classmethod
+    def _unset_when_blank(cls, value: object) -> object:
+        """`SLACK_SIGNING_SECRET=` (empty, or only spaces) is not set; surrounding whitespace (a newline pasted
+        with the value) is dropped."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
     @field_validator("update_interval_by_severity", mode="before")
     @classmethod
     def _parse_intervals(cls, value: object) -> object:
@@ -190,6 +201,35 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+
+# What each Slack credential looks like and where to find it (its value is never shown, at most its kind).
+CREDENTIALS = {
+    "SLACK_BOT_TOKEN": ("xoxb-", "the Bot User OAuth Token (OAuth & Permissions page of the Slack app)"),
+    "SLACK_APP_TOKEN": ("xapp-", "an app-level token with connections:write (Basic Information page)"),
+    "SLACK_SIGNING_SECRET": ("", "the Signing Secret (Basic Information page, App Credentials)"),
+}
+_TOKEN_KIND = re.compile(r"^(xox[a-z]-|xapp-)")
+
+
+def credential_problems(settings: Settings, *required: str) -> list[str]:
+    """Every problem with the Slack credentials at once, secret-free: each of `required` (names like
+    SLACK_BOT_TOKEN) that is not set, and each one set that is not the kind of credential it must be."""
+    problems = []
+    for name, (prefix, what) in CREDENTIALS.items():
+        secret: SecretStr | None = getattr(settings, name.lower())
+        if secret is None:
+            if name in required:
+                problems.append(f"{name}: required to talk to Slack; set it to {what}")
+            continue
+        value = secret.get_secret_value()
+        kind = _TOKEN_KIND.match(value)
+        if prefix and not value.startswith(prefix):
+            seen = f"this one starts with {kind.group(1)}" if kind else "this one does not"
+            problems.append(f"{name}: must start with {prefix} ({what}); {seen}")
+        elif not prefix and kind:
+            problems.append(f"{name}: this is a Slack token ({kind.group(1)}...), not {what}")
+    return problems
 
 
 def load_settings(**overrides: object) -> Settings:

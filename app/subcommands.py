@@ -32,6 +32,11 @@ class UsageError(Exception):
     """The arguments are malformed; the message says what was wrong (the usage is added when shown)."""
 
 
+class UnknownSubcommand(UsageError):
+    """The arguments name a subcommand that does not exist (`help frobnicate`): answered like an unknown
+    subcommand, with the list of them all."""
+
+
 @dataclass(frozen=True)
 class Subcommand:
     name: str
@@ -105,14 +110,20 @@ def parse(text: str) -> Invocation | Problem:
     word = word or DEFAULT
     spec = find(word)
     if spec is None:
-        return Problem(f"I do not know `{_quote(word)}`.")
+        return Problem(unknown(word))
     rest = rest.strip()
     if spec.parse is None:
         return Invocation(spec, rest)
     try:
         return Invocation(spec, rest, spec.parse(rest))
+    except UnknownSubcommand as exc:
+        return Problem(str(exc))
     except UsageError as exc:
         return Problem(str(exc), spec)
+
+
+def unknown(word: str) -> str:
+    return f"I do not know `{_quote(word)}`."
 
 
 def _quote(word: str) -> str:
@@ -142,6 +153,17 @@ def parse_user(token: str) -> str:
 def no_arguments(args: str) -> None:
     if args:
         raise UsageError(f"This command takes no arguments, but got `{_quote(args)}`.")
+
+
+def subcommand_named(args: str) -> Subcommand | None:
+    """The subcommand `help <subcommand>` asks about (None for plain `help`)."""
+    words = args.split()
+    if not words:
+        return None
+    spec = find(words[0].lstrip("/"))
+    if spec is None:
+        raise UnknownSubcommand(unknown(words[0]))
+    return spec
 
 
 def required_text(what: str) -> Callable[[str], str]:
@@ -192,7 +214,7 @@ class CommandContext:
 
     def bind_incident(self, incident: Incident) -> None:
         self.incident = incident
-        request_log.bind(incident=incident.ref)
+        request_log.bind_incident(incident)
 
 
 def usage_line(command: str, spec: Subcommand) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 
 from app import inbound
 
@@ -23,11 +24,13 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def make_wsgi_app(app: App, routes: Mapping[str, WSGIApp] | None = None) -> WSGIApp:
     slack = SlackRequestHandler(app, path=SLACK_PATH)
     routes = dict(routes or {})
+    # Bolt verifies signatures too, but only after parsing: a stranger gets 401 before anything is parsed.
+    verifier = SignatureVerifier(app._signing_secret) if app._signing_secret else None
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == SLACK_PATH and method == "POST":
-            return _checked(slack, environ, start_response)
+            return _checked(slack, verifier, environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             return _plain(start_response, "200 OK", b"ok")
         if path in routes and method in ("GET", "HEAD"):
@@ -39,7 +42,9 @@ def make_wsgi_app(app: App, routes: Mapping[str, WSGIApp] | None = None) -> WSGI
     return wsgi
 
 
-def _checked(slack: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def _checked(
+    slack: WSGIApp, verifier: SignatureVerifier | None, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -47,6 +52,9 @@ def _checked(slack: WSGIApp, environ: dict[str, Any], start_response: Callable[.
     if length > inbound.MAX_BODY:
         return _plain(start_response, "413 Content Too Large", b"request too large")
     body = environ["wsgi.input"].read(length) if length > 0 else b""
+    if verifier is not None and not _signed(verifier, body, environ):
+        logger.warning("slack_request_unsigned", length=length)
+        return _plain(start_response, "401 Unauthorized", b"invalid request signature")
     try:
         inbound.check(body, environ.get("CONTENT_TYPE"))
     except inbound.Malformed as exc:
@@ -54,6 +62,17 @@ def _checked(slack: WSGIApp, environ: dict[str, Any], start_response: Callable[.
         return _plain(start_response, "400 Bad Request", f"malformed request: {exc}".encode())
     environ["wsgi.input"] = io.BytesIO(body)
     return slack(environ, start_response)
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -> bool:
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    if not timestamp.isdigit():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False  # Slack signs UTF-8 text; this is not from Slack
+    return verifier.is_valid(body=body, timestamp=timestamp, signature=environ.get("HTTP_X_SLACK_SIGNATURE"))
 
 
 def _plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:

@@ -1,8 +1,9 @@
-"""The cost of one reminder tick: 10,000 open incidents, of which 1,000 (then 100, then none) are due.
+"""The cost of one reminder tick: 10,000 then 50,000 open incidents, of which 1,000 (then 100, then none) are due.
 
 Prints the wall time of one `reminders.tick` and the number of SQL statements it sent (cursor executions,
 counted with SQLAlchemy's `before_cursor_execute`; an executemany counts once). The cost must follow the number
-due, not the number open.
+due, not the number open: with the same number due, five times as many open incidents should change neither
+the statements nor (beyond noise) the time. The last lines put the two side by side.
 
     .venv/bin/python benchmarks/reminder_tick.py                     # SQLite (a temporary file)
     .venv/bin/python benchmarks/reminder_tick.py --database-url postgresql+psycopg://postgres@127.0.0.1/test
@@ -159,33 +160,48 @@ def explain(url: str) -> str:
         engine.dispose()
 
 
-def bench(label: str, url: str | None, *, open_: int, batch: int, runs: int) -> None:
-    print(f"\n{label}: {open_:,} open incidents, batch {batch}, median of {runs} ticks")
-    print(f"  {'due':>6}  {'sent':>6}  {'time':>10}  {'statements':>10}")
-    for due in (1000, 100, 0):
-        with scratch_database(url) as scratch:
-            seconds, statements, sent = measure(scratch, open_=open_, due=due, batch=batch, runs=runs)
-            print(f"  {due:>6}  {sent:>6}  {seconds * 1000:>8.1f}ms  {statements:>10}")
+DUE = (1000, 100, 0)
+
+
+def bench(label: str, url: str | None, *, opens: list[int], batch: int, runs: int) -> None:
+    figures: dict[tuple[int, int], tuple[float, int]] = {}
+    with scratch_database(url) as scratch:  # warm up (imports, statement caches) so the first case is not penalised
+        measure(scratch, open_=200, due=100, batch=batch, runs=2)
+    for open_ in opens:
+        print(f"\n{label}: {open_:,} open incidents, batch {batch}, median of {runs} ticks")
+        print(f"  {'due':>6}  {'sent':>6}  {'time':>10}  {'statements':>10}")
+        for due in DUE:
+            with scratch_database(url) as scratch:
+                seconds, statements, sent = measure(scratch, open_=open_, due=due, batch=batch, runs=runs)
+                figures[open_, due] = seconds, statements
+                print(f"  {due:>6}  {sent:>6}  {seconds * 1000:>8.1f}ms  {statements:>10}")
+    if len(opens) > 1:
+        print(f"\n{label}: the same number due, more open (time, statements)")
+        for due in DUE:
+            row = "  ".join(f"{o:>6,} open: {figures[o, due][0] * 1000:>7.1f}ms {figures[o, due][1]:>4}" for o in opens)
+            print(f"  {due:>5} due  {row}")
     if url is not None:
         with scratch_database(url) as scratch:
             engine = db.make_engine(scratch)
-            populate(engine, open_=open_, due=1000)
+            populate(engine, open_=max(opens), due=1000)
             engine.dispose()
-            print("  the claim query's plan:")
+            print(f"  the claim query's plan ({max(opens):,} open, 1,000 due):")
             print(explain(scratch))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="a PostgreSQL server to measure too (default: TEST_DATABASE_URL)")
-    parser.add_argument("--open", type=int, default=10_000, dest="open_", help="open incidents")
+    parser.add_argument(
+        "--open", type=int, nargs="+", default=[10_000, 50_000], dest="opens", help="open incidents (one or more)"
+    )
     parser.add_argument("--batch", type=int, default=100, help="incidents per transaction")
     parser.add_argument("--runs", type=int, default=3, help="ticks measured per case (the median is printed)")
     args = parser.parse_args()
-    bench("SQLite", None, open_=args.open_, batch=args.batch, runs=args.runs)
+    bench("SQLite", None, opens=args.opens, batch=args.batch, runs=args.runs)
     url = args.database_url or os.environ.get("TEST_DATABASE_URL")
     if url:
-        bench("PostgreSQL", url, open_=args.open_, batch=args.batch, runs=args.runs)
+        bench("PostgreSQL", url, opens=args.opens, batch=args.batch, runs=args.runs)
 
 
 if __name__ == "__main__":

@@ -132,13 +132,14 @@ def unmark_message(
 
 
 def first_delivery(session: Session, key: str, *, now: datetime) -> bool:
-    """Remember an inbound request (a Slack event id) in the caller's transaction; False when it was seen.
+    """Remember an inbound request (a Slack event id, a view id) in the caller's transaction; False when it was seen.
 
     Marks are idempotent on their own, but a late retry of `reaction_added` arriving after `reaction_removed`
     would put the mark back: skipping retries of handled events keeps the order Slack first gave."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = session.execute(insert(SeenRequest).values(key=key, seen_at=now).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT ... ON CONFLICT DO NOTHING.
+    stmt = insert(SeenRequest).values(key=key, seen_at=now).on_conflict_do_nothing().returning(SeenRequest.key)
+    return session.execute(stmt).first() is not None
 
 
 def marks_of(session: Session, event: TimelineEvent) -> list[str]:

@@ -1,4 +1,5 @@
-"""Key durations computed from the milestones."""
+"""Key durations computed from the milestones: to the first acknowledgement, the first mitigation (a reopen
+keeps both, see `incidents.service.reopen`) and the final resolution."""
 
 from __future__ import annotations
 

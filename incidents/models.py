@@ -95,6 +95,7 @@ class Incident(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the latest reopening, if any
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     # Stakeholder-update schedule (the reminders feature). `next_reminder_at` is the one instant the scheduler

@@ -9,6 +9,10 @@
 A bare time that is later than now means that time on the previous day (someone typing "at 23:50" at 00:10
 means five minutes before midnight, not tonight). An explicit day ("today", a date) is taken as written, so a
 future moment reaches `service.add_note`, which refuses it: a note is never silently dated in the future.
+
+Clock changes: a time the clocks skipped (02:30 when they jump from 02:00 to 03:00) is refused, naming the two
+moments it could mean; a time the clocks showed twice (02:35 when they go back from 03:00 to 02:00) is the most
+recent of the two that is not in the future.
 """
 
 from __future__ import annotations
@@ -46,10 +50,16 @@ def parse_note(text: str, *, now: datetime, tz: tzinfo) -> tuple[datetime | None
         day = local_now.date() - timedelta(days=1)
     else:
         day = local_now.date()
-    moment = _at(day, clock, tz)
-    if not match["day"] and not match["date"] and moment > now:
-        moment = _at(day - timedelta(days=1), clock, tz)
-    return moment.astimezone(UTC), rest
+    moments = _instants(day, clock, tz)
+    if not match["day"] and not match["date"]:
+        skipped_later_today = not moments and local_now.replace(tzinfo=None) < datetime.combine(day, clock)
+        if skipped_later_today or (moments and min(moments) > now):
+            day -= timedelta(days=1)
+            moments = _instants(day, clock, tz)
+    if not moments:
+        raise InvalidInput(_skipped(day, clock, tz))
+    past = [m for m in moments if m <= now]
+    return (max(past) if past else min(moments)), rest
 
 
 def _time_of_day(match: re.Match[str], written: str) -> time:
@@ -64,9 +74,28 @@ def _time_of_day(match: re.Match[str], written: str) -> time:
     return time(hour, minute, second)
 
 
-def _at(day: date, clock: time, tz: tzinfo) -> datetime:
-    """The wall-clock time on that day in `tz` (a time skipped by a DST change is read as the earlier offset)."""
-    return datetime.combine(day, clock, tzinfo=tz)
+def _instants(day: date, clock: time, tz: tzinfo) -> list[datetime]:
+    """The UTC moments a wall-clock time names on that day in `tz`, earliest first: usually one, two in the hour
+    the clocks go back (PEP 495's fold 0 and 1), none in the hour they skip going forward."""
+    wall = datetime.combine(day, clock)
+    moments = set()
+    for fold in (0, 1):
+        moment = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+        if moment.astimezone(tz).replace(tzinfo=None) == wall:
+            moments.add(moment)
+    return sorted(moments)
+
+
+def _skipped(day: date, clock: time, tz: tzinfo) -> str:
+    """Why a skipped time is refused, with the two readings of it as the clocks showed them."""
+    wall = datetime.combine(day, clock)
+    shown = "%H:%M:%S" if clock.second else "%H:%M"
+    before, after = (wall.replace(tzinfo=tz, fold=f).astimezone(UTC).astimezone(tz) for f in (1, 0))
+    zone = getattr(tz, "key", None) or str(tz)
+    return (
+        f"There was no {clock.strftime(shown)} on {day.isoformat()} in {zone}: the clocks went forward then. "
+        f"Write {before.strftime(shown)} or {after.strftime(shown)} instead."
+    )
 
 
 def describe_when(moment: datetime, *, now: datetime, tz: tzinfo) -> str:

@@ -8,7 +8,7 @@ Outcomes, raised by handlers (or by the worker for `Unavailable`):
 
 - success: done; messages of the same incident waiting on it are woken at once;
 - `RetryLater(after=)`: one more attempt counted, retried after max(after, backoff with jitter);
-  dead after `max_attempts`, with the last error kept;
+  dead after `max_attempts`, with the last error kept (never, for the kinds in `retry_until_delivered`);
 - `PermanentFailure`: dead at once;
 - `NotReady`: waits for another effect (no attempt counted), polled less often the longer it waits;
 - `Unavailable`: the destination is down as a whole (the circuit breaker is open): no attempt counted.
@@ -76,6 +76,9 @@ class RetryPolicy:
     max_attempts: int = 10
     not_ready_seconds: float = 2.0
     lease_seconds: float = 60.0
+    # Kinds that must never be dropped for failing too often: retried (every `cap_seconds` at most) until
+    # delivered, or until their handler finds them moot. Only a PermanentFailure dead-letters them.
+    retry_until_delivered: frozenset[str] = frozenset({Effect.REMINDER.value, Effect.ESCALATION.value})
 
     def backoff(self, attempts: int, rng: random.Random) -> float:
         """Exponential backoff with jitter, between half and all of the ceiling (attempts counts the failure
@@ -222,7 +225,8 @@ def settle(
     else:
         attempts = message.attempts + 1
         values |= {"attempts": attempts, "last_error": _describe(error)[:2000]}
-        if isinstance(error, PermanentFailure) or attempts >= policy.max_attempts:
+        capped = message.kind not in policy.retry_until_delivered
+        if isinstance(error, PermanentFailure) or (capped and attempts >= policy.max_attempts):
             values["status"] = OutboxStatus.DEAD.value
         else:
             after = error.after if isinstance(error, RetryLater) and error.after else 0.0

@@ -75,12 +75,13 @@ class Update:
 
 @dataclass(frozen=True)
 class Gap:
-    """A communication gap: from the last stakeholder update (or the declaration) to the next one, during which
-    an update fell due and none was posted (the reminders record UPDATE_MISSED when a window closes)."""
+    """A communication gap: from the start of an update window (the last stakeholder update, the declaration or
+    the reopening) to the next update or the resolution, during which an update fell due and none was posted
+    (the reminders record UPDATE_MISSED when a window closes)."""
 
-    started_at: datetime  # the last update before the miss, or the declaration
+    started_at: datetime  # the last update before the miss, the declaration or the reopening
     due_at: datetime  # when the update was due (the first miss of this window)
-    ended_at: datetime | None  # the next update; None when none followed
+    ended_at: datetime | None  # the next update, or the resolution if it came first; None when neither followed
     text: str  # what was recorded when the window closed
 
     @property
@@ -218,18 +219,24 @@ def build(
 
 def communication_gaps(incident: Incident, timeline: Iterable[Entry]) -> tuple[Gap, ...]:
     """One gap per update window in which at least one UPDATE_MISSED was recorded (reminders may record
-    several for one window as they escalate)."""
+    several for one window as they escalate). A gap starts where its window did (the declaration, the last update
+    or the reopening) and ends at the next update, or at the resolution if that came first: never across a
+    stretch during which the incident was resolved."""
+    entries = list(timeline)
     posted = sorted(u.posted_at for u in incident.updates)
+    reopened = sorted(e.occurred_at for e in entries if e.kind == EventKind.REOPENED)
+    resolved = sorted(e.occurred_at for e in entries if e.kind == EventKind.RESOLVED)
     gaps: dict[datetime, Gap] = {}
-    for entry in timeline:
+    for entry in entries:
         if entry.kind != EventKind.UPDATE_MISSED:
             continue
         due = _moment(entry.data.get("due_at")) or entry.occurred_at
-        before = [p for p in posted if p <= entry.occurred_at]
-        after = [p for p in posted if p > entry.occurred_at]
-        started = _moment(entry.data.get("since")) or (before[-1] if before else incident.declared_at)
+        began = [incident.declared_at] + [m for m in posted + reopened if m <= entry.occurred_at]
+        started = _moment(entry.data.get("since")) or max(began)
+        ends = [next((m for m in moments if m > entry.occurred_at), None) for moments in (posted, resolved)]
+        ended = min((m for m in ends if m is not None), default=None)
         if started not in gaps:
-            gaps[started] = Gap(started, due, after[0] if after else None, entry.text)
+            gaps[started] = Gap(started, due, ended, entry.text)
     return tuple(gaps.values())
 
 

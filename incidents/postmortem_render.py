@@ -6,7 +6,8 @@ The template sees `pm` (the PostmortemData) and these functions, all in the expo
 `time` (14:05), `datetime` (2026-11-21 14:05), `when` (`time`, or `datetime` when the incident spans days),
 `day` (Saturday 21 November 2026), `duration` (1h 05m), `who` (a Slack user id as @name), `md` (Slack
 mrkdwn as Markdown: mentions, channels and links), `cell` (safe inside a Markdown table cell); and the values
-`multi_day`, `zone` (the time zone as shown) and `dates` (the incident's day, or first and last days).
+`multi_day`, `zone` (the time zone as shown, with the UTC offsets the incident's own times had) and `dates`
+(the incident's day, or first and last days).
 """
 
 from __future__ import annotations
@@ -140,8 +141,22 @@ def _dates(data: PostmortemData, day: Any) -> str:
 
 
 def _zone_label(data: PostmortemData) -> str:
-    offset = data.generated_at.astimezone(data.tz).strftime("%z")
-    return data.timezone if data.timezone == "UTC" else f"{data.timezone} (UTC{offset[:3]}:{offset[3:]})"
+    """`Europe/Paris (UTC+01:00)`: the offset the incident's own times had, not the export day's. When the clocks
+    changed during the incident, every offset it saw, in order."""
+    if data.timezone == "UTC":
+        return data.timezone
+    tz = data.tz
+    moments = sorted([m.at for m in data.milestones if m.at] + [e.occurred_at for e in data.timeline])
+    offsets = list(dict.fromkeys(_utc_offset(m.astimezone(tz).utcoffset()) for m in moments or [data.generated_at]))
+    if len(offsets) == 1:
+        return f"{data.timezone} ({offsets[0]})"
+    return f"{data.timezone} ({', then '.join(offsets)}: the clocks changed during the incident)"
+
+
+def _utc_offset(delta: timedelta | None) -> str:
+    total = int((delta or timedelta(0)).total_seconds()) // 60
+    hours, minutes = divmod(abs(total), 60)
+    return f"UTC{'-' if total < 0 else '+'}{hours:02d}:{minutes:02d}"
 
 
 def slack_to_markdown(text: str, people: dict[str, str] | None = None) -> str:

@@ -58,6 +58,12 @@ def open_incidents(session: Session) -> Sequence[Incident]:
     return session.scalars(stmt.order_by(Incident.number)).all()
 
 
+def recently_resolved(session: Session, *, limit: int = 20) -> Sequence[Incident]:
+    """The `limit` newest resolved incidents, newest first."""
+    stmt = _with_details(select(Incident).where(Incident.status == Status.RESOLVED.value))
+    return session.scalars(stmt.order_by(Incident.number.desc()).limit(limit)).all()
+
+
 def recent_incidents(session: Session, *, limit: int = 20) -> Sequence[Incident]:
     stmt = _with_details(select(Incident).order_by(Incident.number.desc()).limit(limit))
     return session.scalars(stmt).all()

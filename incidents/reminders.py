@@ -16,7 +16,13 @@ resolving stops it, reopening restarts it, a snooze moves D.
 
 Exactly once: a tick claims due rows with `SELECT ... FOR UPDATE SKIP LOCKED` (SQLite serializes writers with
 BEGIN IMMEDIATE), and moves the stage, writes the timeline and enqueues the effect in that one transaction; the
-outbox key `reminder:<incident id>:<due>:<stage>` makes a repeat a no-op. The outbox then retries a failed send.
+outbox key `reminder:<incident id>:<due>:<stage>` makes a repeat a no-op. The outbox then retries a failed send,
+with no attempt limit, until it is delivered or moot (`still_due`); the Slack handlers post each message once
+even when Slack's answer is lost (app/effects/reminders.py).
+
+Silence is counted from the start of the current window: the declaration, the last update or the reopening
+(`schedule.window_start`), never across a stretch when the incident was resolved. A new severity keeps the
+window's start and takes its interval; a due time that falls in the past becomes now (`schedule.change_cadence`).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition
 from incidents.models import Incident, OutboxMessage, Role, Status, TimelineEvent
 from incidents.process import Process
-from incidents.schedule import next_action_at
+from incidents.schedule import next_action_at, window_start
 from incidents.timeline import EventKind, record
 
 SNOOZE_MINUTES = (15, 30, 60)
@@ -116,14 +122,10 @@ def plan(incident: Incident, *, now: datetime, process: Process) -> Step | None:
     )
 
 
-def last_update_or_declared(incident: Incident) -> datetime:
-    return incident.last_update_at or incident.declared_at
-
-
 def payload(incident: Incident, step: Step, *, now: datetime, process: Process) -> dict[str, Any]:
     """Everything the Slack handler needs to render the reminder or the escalation, decided here."""
     who = target(incident)
-    since = last_update_or_declared(incident)
+    since, began = window_start(incident)
     assert incident.next_update_due_at is not None
     data: dict[str, Any] = {
         "ref": incident.ref,
@@ -131,7 +133,7 @@ def payload(incident: Incident, step: Step, *, now: datetime, process: Process) 
         "due_at": incident.next_update_due_at.isoformat(),
         "since": since.isoformat(),
         "since_update_seconds": int((now - since).total_seconds()),
-        "never_updated": incident.last_update_at is None,
+        "silent_since": began,  # what started the silence: "declared", "updated" or "reopened"
         "interval_minutes": int(process.interval_for(incident.severity).total_seconds() // 60),
         "windows_missed": step.stage - 1,
         "target_id": who.user_id,
@@ -223,7 +225,7 @@ def _act(
         )
 
     if step.new_gaps:
-        silent = step.missed_at - last_update_or_declared(incident)
+        silent = step.missed_at - datetime.fromisoformat(data["since"])
         windows = f" ({step.new_gaps} update windows missed)" if step.new_gaps > 1 else ""
         text = f"Communication gap: no stakeholder update for {humanize(silent)}{windows}"
         event(EventKind.UPDATE_MISSED, text, {"since": data["since"], "windows": step.new_gaps}, step.missed_at)

@@ -32,17 +32,30 @@ def next_action_at(incident: Incident, process: Process) -> datetime | None:
     return due + incident.reminder_stage * process.interval_for(incident.severity)
 
 
-def change_cadence(incident: Incident, *, old_severity: str, now: datetime, process: Process) -> None:
-    """A new severity may carry another interval: the current window keeps its start and takes the new length.
+def window_start(incident: Incident) -> tuple[datetime, str]:
+    """When the current update window began, and why: "declared", "updated" or "reopened" (the latest of the
+    three). A snooze or a new severity moves the due time, not the start: silence is counted from here."""
+    moments = [(incident.declared_at, "declared")]
+    if incident.last_update_at is not None:
+        moments.append((incident.last_update_at, "updated"))
+    if incident.reopened_at is not None:
+        moments.append((incident.reopened_at, "reopened"))
+    return max(moments, key=lambda moment: moment[0])
 
-    A snoozed due time stays where the person put it. When the due time moves past `now`, the reminder already
-    sent for this window is forgotten, so the new due time reminds again."""
+
+def change_cadence(incident: Incident, *, old_severity: str, now: datetime, process: Process) -> None:
+    """A new severity may carry another interval: the current window keeps its start and takes the new length
+    (a snoozed due time stays where the person put it), and the reminders of this window start over.
+
+    A due time the new interval puts at or before `now` becomes `now`: the communicator is reminded first and
+    the escalation follows one new interval later. Windows are only ever counted under the interval in force
+    while they ran, so a shorter cadence never turns the past into missed windows."""
     due = incident.next_update_due_at
-    if due is None or not incident.is_open:
+    old, new = process.interval_for(old_severity), process.interval_for(incident.severity)
+    if due is None or not incident.is_open or old == new:
         return
     if incident.snoozed_until is None:
-        due = due - process.interval_for(old_severity) + process.interval_for(incident.severity)
-    incident.next_update_due_at = due
-    if due > now:
-        incident.reminder_stage = 0
+        due = window_start(incident)[0] + new
+    incident.next_update_due_at = max(due, now)
+    incident.reminder_stage = 0
     incident.next_reminder_at = next_action_at(incident, process)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incidents import engagement, outbox
@@ -45,6 +46,12 @@ def _next_number(session: Session) -> int:
     ).scalar_one()
 
 
+def _violates(exc: IntegrityError, *names: str) -> bool:
+    """The error is about one of these constraints (PostgreSQL names it; SQLite names the column)."""
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    return constraint in names or any(name in str(exc.orig) for name in names)
+
+
 def _touch(session: Session, incident: Incident, now: datetime) -> None:
     """Mark the incident changed and ask for its card (and announcement) to be redrawn."""
     incident.updated_at = now
@@ -61,14 +68,15 @@ def _touch(session: Session, incident: Incident, now: datetime) -> None:
 touch = _touch  # public: other use cases (incidents.reminders.snooze) refresh the card the same way
 
 
-def _say(session: Session, incident: Incident, text: str, now: datetime) -> None:
+def _say(session: Session, incident: Incident, text: str, now: datetime, *, by: str | None = None) -> None:
+    """A message in the incident channel about a change `by` made (told if it can never be posted)."""
     outbox.enqueue(
         session,
         kind=Effect.CHANNEL_MESSAGE,
         key=f"say:{incident.id}:{uuid.uuid4().hex}",
         now=now,
         incident_id=incident.id,
-        payload={"text": text},
+        payload={"text": text} | ({"by": by} if by else {}),
     )
 
 
@@ -85,28 +93,44 @@ def declare(
     private: bool = False,
     declare_key: str | None = None,
 ) -> Incident:
-    """Record a new incident and ask for its channel. The same `declare_key` twice returns the first one."""
+    """Record a new incident and ask for its channel. The same `declare_key` twice returns the first one.
+
+    Also when both arrive at once (two replicas, a double click): the number and the row are written in a
+    savepoint, so the one that loses the race on the unique key rolls back only that (no number is burned)
+    and returns the row the winner committed."""
+    fields = {
+        "title": _text(title, "title", limit=TITLE_MAX),
+        "summary": _text(summary, "impact description", required=False),
+        "severity": process.severity(severity).name,
+        "services": list(dict.fromkeys(s.strip() for s in services if s.strip())),
+    }
     if declare_key:
         existing = session.scalar(select(Incident).where(Incident.declare_key == declare_key))
         if existing is not None:
             return existing
-    incident = Incident(
-        number=_next_number(session),
-        title=_text(title, "title", limit=TITLE_MAX),
-        summary=_text(summary, "impact description", required=False),
-        severity=process.severity(severity).name,
-        status=Status.TRIAGE.value,
-        private=private,
-        services=list(dict.fromkeys(s.strip() for s in services if s.strip())),
-        reporter_id=reporter_id,
-        declare_key=declare_key,
-        declared_at=now,
-        updated_at=now,
-        reminder_stage=0,
-    )
-    restart_update_clock(incident, now=now, process=process)
-    session.add(incident)
-    session.flush()
+    try:
+        with session.begin_nested():
+            incident = Incident(
+                number=_next_number(session),
+                status=Status.TRIAGE.value,
+                private=private,
+                reporter_id=reporter_id,
+                declare_key=declare_key,
+                declared_at=now,
+                updated_at=now,
+                reminder_stage=0,
+                **fields,
+            )
+            restart_update_clock(incident, now=now, process=process)
+            session.add(incident)
+            session.flush()
+    except IntegrityError as exc:
+        existing = None
+        if declare_key and _violates(exc, "uq_incidents_declare_key", "incidents.declare_key"):
+            existing = session.scalar(select(Incident).where(Incident.declare_key == declare_key))
+        if existing is None:
+            raise
+        return existing
     record(
         session,
         incident,
@@ -206,7 +230,7 @@ def change_severity(
         data={"from": old, "to": new},
     )
     change_cadence(incident, old_severity=old, now=now, process=process)  # a new severity may carry another cadence
-    _say(session, incident, f"Severity changed from {old} to *{new}* by <@{by}>.", now)
+    _say(session, incident, f"Severity changed from {old} to *{new}* by <@{by}>.", now, by=by)
     _touch(session, incident, now)
     return True
 
@@ -264,18 +288,22 @@ def post_status_update(
 
 
 def mark_mitigated(session: Session, incident: Incident, *, by: str, now: datetime) -> bool:
+    """Service is restored. After a reopen it is "mitigated again": on the timeline, while `mitigated_at` keeps
+    the first mitigation (see `reopen`)."""
     _refuse_if_resolved(incident, "mark as mitigated")
-    if incident.mitigated_at is not None:
+    if incident.status == Status.MITIGATED:
         return False
+    again = incident.mitigated_at is not None
     filled = _fill_milestones(incident, Status.MITIGATED, now)
-    incident.mitigated_at = now
+    if not again:
+        incident.mitigated_at = now
     incident.status = Status.MITIGATED.value
     _note_filled(session, incident, filled, by, now)
     record(
         session,
         incident,
         EventKind.MITIGATED,
-        f"Mitigated (service restored) per <@{by}>",
+        f"Mitigated {'again ' if again else ''}(service restored) per <@{by}>",
         now=now,
         actor_id=by,
     )
@@ -284,6 +312,7 @@ def mark_mitigated(session: Session, incident: Incident, *, by: str, now: dateti
         incident,
         f"<@{by}> marked {incident.ref} as *mitigated*: service is restored. Next: find the root cause.",
         now,
+        by=by,
     )
     _touch(session, incident, now)
     return True
@@ -304,18 +333,25 @@ def resolve(session: Session, incident: Incident, *, by: str, now: datetime, pro
         incident,
         f"<@{by}> resolved {incident.ref}. Reminders stop here. Export the post-mortem draft when you are ready.",
         now,
+        by=by,
     )
     _touch(session, incident, now)
     return True
 
 
 def reopen(session: Session, incident: Incident, *, by: str, now: datetime, process: Process) -> Incident:
-    """Back to acknowledged: the problem is back, so it is neither mitigated nor resolved any more."""
+    """Back to acknowledged: the problem is back, so the incident is open and no longer mitigated.
+
+    The milestones are firsts and a reopen keeps them: `acknowledged_at` and `mitigated_at` stay the first
+    acknowledgement and the first time service was restored, so time to acknowledge and time to mitigate measure
+    the first response. Only `resolved_at` is cleared: the final resolution sets it again, so time to resolve
+    runs to the end. The later cycles (reopened, mitigated again, resolved) are on the timeline, and resolving
+    again never claims to have skipped a milestone that was recorded before the reopen."""
     if incident.status != Status.RESOLVED:
         raise InvalidTransition(f"{incident.ref} is not resolved, so it cannot be reopened.")
     previous = incident.resolved_at
     incident.resolved_at = None
-    incident.mitigated_at = None
+    incident.reopened_at = now  # a new stakeholder-update window starts here
     incident.status = Status.ACKNOWLEDGED.value
     restart_update_clock(incident, now=now, process=process)
     record(
@@ -327,7 +363,7 @@ def reopen(session: Session, incident: Incident, *, by: str, now: datetime, proc
         actor_id=by,
         data={"previously_resolved_at": previous.isoformat() if previous else None},
     )
-    _say(session, incident, f"<@{by}> reopened {incident.ref}. Stakeholder-update reminders start again.", now)
+    _say(session, incident, f"<@{by}> reopened {incident.ref}. Stakeholder-update reminders start again.", now, by=by)
     _touch(session, incident, now)
     return incident
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from app.blocks.card import status_label
-from app.blocks.text import channel, cut, md
+from app.blocks.text import channel, md
 from app.ids import AnnouncementBlock
 from incidents.models import Incident, Status
 
@@ -14,7 +14,7 @@ from incidents.models import Incident, Status
 def announcement_text(incident: Incident) -> str:
     if incident.private:
         return f"{incident.ref} ({incident.severity}) declared: a private incident."
-    return cut(f"{incident.ref} ({incident.severity}, {incident.status}): {incident.title}", 3000)
+    return md(f"{incident.ref} ({incident.severity}, {incident.status}): {incident.title}", 3000)
 
 
 def announcement_blocks(incident: Incident) -> list[Block]:

@@ -35,8 +35,9 @@ def status_label(incident: Incident) -> str:
 
 
 def card_text(incident: Incident) -> str:
-    """The notification fallback of the card."""
-    return cut(f"{incident.ref} ({incident.severity}, {incident.status}): {incident.title}", 3000)
+    """The notification fallback of the card: mrkdwn like the blocks, so user text is escaped (a `<!channel>` in a
+    title must not ping anyone)."""
+    return md(f"{incident.ref} ({incident.severity}, {incident.status}): {incident.title}", 3000)
 
 
 def card_blocks(incident: Incident, process: Process, *, interactive: bool = True) -> list[Block]:
@@ -113,7 +114,7 @@ def _actions(incident: Incident, process: Process) -> list:
             options=[severity_option(s.name, s.meaning, ref=ref) for s in process.severities[:100]],
         )
     )
-    if incident.mitigated_at is None:
+    if incident.status != Status.MITIGATED:  # after a reopen too: it can be mitigated again
         elements.append(ButtonElement(text="Mark mitigated", action_id=CardAction.MARK_MITIGATED, value=ref))
     elements.append(
         ButtonElement(

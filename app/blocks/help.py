@@ -22,7 +22,26 @@ def help_text(command: str, specs: Sequence[Subcommand], process: Process) -> st
     return "\n".join(lines)
 
 
-def problem_text(command: str, problem: Problem) -> str:
+def subcommand_help(command: str, spec: Subcommand) -> str:
+    """`/incident help role`: that subcommand's usage, what it does, where it works."""
+    lines = [f"Usage: {usage_line(command, spec)}", spec.help]
+    if spec.aliases:
+        lines.append("Also written " + ", ".join(f"`{command} {alias}`" for alias in spec.aliases) + ".")
+    lines.append("Works in an incident channel, on its incident." if spec.needs_incident else "Works anywhere.")
+    return "\n".join(lines)
+
+
+def usage_list(command: str, specs: Sequence[Subcommand]) -> str:
+    return "\n".join(f"• {usage_line(command, s)}" for s in specs)
+
+
+def problem_text(command: str, problem: Problem, specs: Sequence[Subcommand] = ()) -> str:
+    """What was wrong, and the usage: of the subcommand, or (unknown subcommand) of them all."""
     if problem.spec is not None:
         return f"{problem.message}\nUsage: {usage_line(command, problem.spec)}"
-    return f"{problem.message} Try `{command} help` for the list of commands."
+    if not specs:
+        return f"{problem.message} Try `{command} help` for the list of commands."
+    return (
+        f"{problem.message} The commands are:\n{usage_list(command, specs)}\n"
+        f"`{command} help <command>` explains one."
+    )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from app.blocks.card import status_label
-from app.blocks.text import channel, cut, date, md, user
+from app.blocks.text import channel, date, md, user
 from incidents.models import Incident, Role, StatusUpdate
 from incidents.process import DUTIES
 
@@ -30,7 +30,7 @@ def update_blocks(incident: Incident, update: StatusUpdate) -> list[Block]:
 
 
 def update_text(incident: Incident, update: StatusUpdate) -> str:
-    return cut(f"Stakeholder update for {incident.ref}: {update.text}", 3000)
+    return md(f"Stakeholder update for {incident.ref}: {update.text}", 3000)
 
 
 def briefing_text(incident: Incident, role: Role, *, by: str | None, user_id: str) -> str:

@@ -233,6 +233,8 @@ def roles_modal(incident: Incident) -> View:
         title="Assign roles",
         submit="Assign",
         close="Cancel",
-        private_metadata=metadata({"incident": incident.ref}),
+        # The holders the pickers start with: on submit only the roles whose picker was changed are applied, so
+        # an untouched picker never undoes a handover made while the form was open.
+        private_metadata=metadata({"incident": incident.ref, "holders": {r.value: incident.holder(r) for r in Role}}),
         blocks=blocks,
     )

@@ -29,10 +29,11 @@ Payload = Mapping[str, Any]
 
 
 def silence(payload: Payload) -> str:
-    """`no update for 32m 10s` / `no update since it was declared 30m 00s ago`."""
+    """`no stakeholder update for 32m 10s` / `... since it was declared 30m 00s ago` / `... since it was
+    reopened 30m 00s ago`: counted from the start of the current window, never across a resolved stretch."""
     elapsed = humanize(timedelta(seconds=payload["since_update_seconds"]))
-    if payload["never_updated"]:
-        return f"no stakeholder update since it was declared {elapsed} ago"
+    if payload["silent_since"] in ("declared", "reopened"):
+        return f"no stakeholder update since it was {payload['silent_since']} {elapsed} ago"
     return f"no stakeholder update for {elapsed}"
 
 
@@ -62,12 +63,11 @@ def reminder_blocks(incident: Incident, payload: Payload, *, direct: bool = Fals
     if overdue:
         headline += f" ({payload['windows_missed']} update windows missed)"
     where = f"\nIn {channel(incident.channel_id)}: {md(incident.title, 300)}" if direct else ""
-    blocks: list[Block] = [
+    return [
         SectionBlock(block_id=ReminderBlock.TEXT, text=MarkdownTextObject(text=f"{headline}.{where}\n{_ask(payload)}")),
         actions(incident.ref),
+        _cadence_block(payload),
     ]
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_cadence(payload))]))
-    return blocks
 
 
 def escalation_blocks(incident: Incident, payload: Payload) -> list[Block]:
@@ -83,12 +83,18 @@ def escalation_blocks(incident: Incident, payload: Payload) -> list[Block]:
     return [
         SectionBlock(block_id=ReminderBlock.TEXT, text=MarkdownTextObject(text=text)),
         actions(incident.ref),
-        ContextBlock(elements=[MarkdownTextObject(text=_cadence(payload))]),
+        _cadence_block(payload),
     ]
 
 
 def escalation_text(incident: Incident, payload: Payload) -> str:
     return cut(f"{incident.ref} is overdue for a stakeholder update: {silence(payload)}.", 3000)
+
+
+def overdue_blocks(incident: Incident, payload: Payload) -> list[Block]:
+    """The announcement as a block that carries the window marker (the text stays the notification)."""
+    text = MarkdownTextObject(text=overdue_announcement(incident, payload))
+    return [SectionBlock(block_id=marker(payload), text=text)]
 
 
 def overdue_announcement(incident: Incident, payload: Payload) -> str:
@@ -132,5 +138,12 @@ def parse_snooze_value(value: str) -> tuple[str, int] | None:
     return ref, int(minutes)
 
 
-def _cadence(payload: Payload) -> str:
-    return f"Stakeholder updates are due every {payload['interval_minutes']} minutes until the incident is resolved."
+def marker(payload: Payload) -> str:
+    """The block id that tells this message from the reminders of other windows and stages (with the incident
+    reference in its text): a retry finds the message by it when Slack's answer was lost (app.effects.posted)."""
+    return f"{ReminderBlock.WINDOW}:{payload['due_at']}:{payload['stage']}"
+
+
+def _cadence_block(payload: Payload) -> ContextBlock:
+    text = f"Stakeholder updates are due every {payload['interval_minutes']} minutes until the incident is resolved."
+    return ContextBlock(block_id=marker(payload), elements=[MarkdownTextObject(text=text)])

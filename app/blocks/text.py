@@ -40,11 +40,16 @@ def md(text: str, limit: int) -> str:
     escaped = escape(text)
     if len(escaped) <= limit:
         return escaped
-    raw = text
-    while len(escaped) > limit and raw:
-        raw = raw[: max(len(raw) - (len(escaped) - limit) - 1, 0)]
-        escaped = escape(raw.rstrip()) + ELLIPSIS
-    return escaped
+    # The longest prefix of the raw text whose escaped form and the ellipsis fit (escaping only lengthens text,
+    # so the fit is monotonic in the prefix length): a binary search, never cutting inside an entity.
+    low, high = 0, min(len(text), limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(escape(text[:middle].rstrip())) + len(ELLIPSIS) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return escape(text[:low].rstrip()) + ELLIPSIS if limit >= len(ELLIPSIS) else ""
 
 
 def one_line(text: str) -> str:

@@ -20,9 +20,10 @@ from app.blocks.card import card_blocks, card_text
 from app.blocks.messages import channel_failure_text, channel_ready_text
 from app.blocks.text import cut, one_line
 from app.deps import Deps
-from app.effects.common import direct_message, load, was_queued
+from app.effects.common import direct_message, load, request_redraw, was_queued
 from app.effects.names import channel_name
 from app.effects.posted import post_once
+from app.effects.problems import Tell, report_problem
 from app.effects.progress import Progress
 from app.effects.slack_errors import in_plain_words, is_error, slack_step
 from app.ids import AnnouncementBlock, CardBlock
@@ -137,22 +138,15 @@ class OpenChannel:
     def _report(self, incident: Incident, step: str, exc: Exception) -> None:
         """Record the problem on the timeline (once per step); tell the reporter (once per incident) while the
         channel is not usable yet."""
-        cause = exc.__cause__ or exc
-        with transaction(self.sessions) as session:
-            coordinates.record_slack_problem(
-                session, incident.id, step=f"open_channel:{step}", text=f"Could not {step}: {exc}", now=self.deps.now()
+        tell = None
+        if not incident.channel_id or not incident.card_ts:
+            reason = in_plain_words(exc.__cause__ or exc)
+            tell = Tell(
+                incident.reporter_id,
+                channel_failure_text(incident, reason, step=step),
+                key=f"tell_reporter:open_channel:{incident.id}",
             )
-            if not incident.channel_id or not incident.card_ts:
-                reason = in_plain_words(cause)
-                direct_message(
-                    session,
-                    user_id=incident.reporter_id,
-                    text=channel_failure_text(incident, reason, step=step),
-                    key=f"tell_reporter:open_channel:{incident.id}",
-                    now=self.deps.now(),
-                    incident_id=incident.id,
-                )
-        self.deps.wake_outbox()
+        report_problem(self.deps, incident.id, step=f"open_channel:{step}", text=f"Could not {step}: {exc}", tell=tell)
 
     def _tell_ready(self, incident: Incident) -> None:
         """If the reporter was told setting up failed, tell them it works now."""
@@ -237,7 +231,12 @@ def announce(deps: Deps, incident: Incident, progress: Progress | None = None) -
             deps.client.conversations_join(channel=channel_id)
             ts = deps.client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
     with transaction(deps.runtime.sessions) as session:
-        coordinates.set_announcement(session, incident.id, channel_id, ts)
+        current = coordinates.set_announcement(session, incident.id, channel_id, ts)
+        if (announcement_text(current), blocks_json(announcement_blocks(current))) != (text, blocks):
+            # The incident changed since this snapshot was drawn, and a redraw that ran meanwhile could not know
+            # of the announcement yet: redraw now that it is recorded.
+            request_redraw(session, incident.id, now=deps.now())
+    deps.wake_outbox()
 
 
 def find_channel_named(client: Any, name: str) -> dict[str, Any] | None:

@@ -24,7 +24,10 @@ HISTORY_LIMIT = 100
 def post_once(
     deps: Deps, progress: Progress, step: str, *, channel_id: str, block_id: str, ref: str, post: Callable[[], str]
 ) -> str:
-    """The ts of the message `post()` sends: sent now, or found from an attempt that did not finish."""
+    """The ts of the message `post()` sends: sent now, or found from an attempt that did not finish.
+
+    `block_id` must single this message out among the bot's messages about `ref` in that channel (the card's
+    header is unique; a reminder's block id names its window and stage)."""
     if progress.done(step):
         ts = find_posted(deps, channel_id, block_id=block_id, ref=ref)
         if ts is not None:

@@ -2,7 +2,11 @@
 
 `incidents.reminders` decided who, how long and which stage (the payload); these handlers render and post.
 Resumable: each message posted is kept on the outbox row (`Progress`), so a retry posts only what is missing.
+Posted once even when Slack's answer is lost (a read timeout after Slack posted): each post goes through
+`post_once`, which marks the step before the call and, on a retry, adopts the message found in the channel by
+its window marker (`app.blocks.reminders.marker`) rather than posting it again.
 A reminder delivered late, after an update, a snooze or the resolution, is moot: it is skipped, not sent.
+The outbox retries these two kinds until they are delivered or moot (`RetryPolicy.retry_until_delivered`).
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ from slack_sdk.errors import SlackApiError
 from app.blocks.reminders import (
     escalation_blocks,
     escalation_text,
+    marker,
     overdue_announcement,
+    overdue_blocks,
     reminder_blocks,
     reminder_text,
 )
 from app.deps import Deps
 from app.effects.channel import blocks_json
 from app.effects.common import load, require_channel
+from app.effects.posted import post_once
 from app.effects.progress import Progress
 from app.effects.slack_errors import is_error, slack_step
 from incidents import reminders
@@ -47,13 +54,15 @@ def handlers(deps: Deps) -> dict[str, Handler]:
             channel_id = require_channel(sessions, incident)
             blocks = blocks_json(reminder_blocks(incident, payload))
             with slack_step("post the reminder in the incident channel"):
-                ts = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
+                ts = post_step(deps, progress, "channel", incident, payload, channel_id, text, blocks)
             progress.mark("channel", ts)
         target = payload.get("target_id")
         if target and not progress.done("direct"):
             blocks = blocks_json(reminder_blocks(incident, payload, direct=True))
             with slack_step("send the reminder as a direct message"):
-                ts = client.chat_postMessage(channel=target, text=text, blocks=blocks)["ts"]
+                # Into the conversation's id, not the user's: a retry reads its history to find a lost post.
+                channel_id = client.conversations_open(users=target)["channel"]["id"]
+                ts = post_step(deps, progress, "direct", incident, payload, channel_id, text, blocks)
             progress.mark("direct", ts)
         return progress.result()
 
@@ -68,17 +77,48 @@ def handlers(deps: Deps) -> dict[str, Handler]:
             channel_id = require_channel(sessions, incident)
             text, blocks = escalation_text(incident, payload), blocks_json(escalation_blocks(incident, payload))
             with slack_step("post the escalation in the incident channel"):
-                ts = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
+                ts = post_step(deps, progress, "channel", incident, payload, channel_id, text, blocks)
             progress.mark("channel", ts)
         if not progress.done("announcement"):
-            progress.mark("announcement", announce_overdue(deps, incident, payload))
+            progress.mark("announcement", announce_overdue(deps, incident, payload, progress))
         return progress.result()
 
     return {Effect.REMINDER: reminder, Effect.ESCALATION: escalation}
 
 
-def announce_overdue(deps: Deps, incident: Incident, payload: dict[str, Any]) -> str:
-    """Post in the channel the incident was announced in (else the configured one); returns the message ts."""
+def post_step(
+    deps: Deps,
+    progress: Progress,
+    step: str,
+    incident: Incident,
+    payload: dict[str, Any],
+    channel_id: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    *,
+    join: bool = False,
+) -> str:
+    """Post the message of `step` once: the attempt is marked `<step>_sent` first, and a retry adopts the
+    message it finds in the channel (by the window marker and the incident reference) instead of posting again.
+    With `join`, a public channel the bot is not in is joined first."""
+
+    def post() -> str:
+        try:
+            return deps.client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
+        except SlackApiError as exc:
+            if not join or not is_error(exc, "not_in_channel"):
+                raise
+            deps.client.conversations_join(channel=channel_id)
+            return deps.client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
+
+    return post_once(
+        deps, progress, f"{step}_sent", channel_id=channel_id, block_id=marker(payload), ref=incident.ref, post=post
+    )
+
+
+def announce_overdue(deps: Deps, incident: Incident, payload: dict[str, Any], progress: Progress) -> str:
+    """Post in the channel the incident was announced in (else the configured one), joining it if need be;
+    returns the message ts."""
     target = deps.settings.announcements_channel
     with slack_step("find the announcements channel"):
         channel_id = incident.announcement_channel_id or deps.directory.channel_id(target)
@@ -87,12 +127,6 @@ def announce_overdue(deps: Deps, incident: Incident, payload: dict[str, Any]) ->
             f"say the update is overdue: there is no public channel #{target.lstrip('#')}; "
             "create it or set ANNOUNCEMENTS_CHANNEL"
         )
-    text = overdue_announcement(incident, payload)
+    text, blocks = overdue_announcement(incident, payload), blocks_json(overdue_blocks(incident, payload))
     with slack_step("say in the announcements channel that the update is overdue"):
-        try:
-            return deps.client.chat_postMessage(channel=channel_id, text=text)["ts"]
-        except SlackApiError as exc:
-            if not is_error(exc, "not_in_channel"):
-                raise
-            deps.client.conversations_join(channel=channel_id)
-            return deps.client.chat_postMessage(channel=channel_id, text=text)["ts"]
+        return post_step(deps, progress, "announcement", incident, payload, channel_id, text, blocks, join=True)

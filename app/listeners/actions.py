@@ -28,6 +28,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with transaction(deps.runtime.sessions) as session:
                 incident = service.lookup(session, ref)
+                request_log.bind_incident(incident)
                 result = use_case(session, incident)
         except IncidentError as exc:
             ephemeral(respond)(refused(exc))
@@ -42,6 +43,7 @@ def register(app: App, deps: Deps) -> None:
         except IncidentError as exc:
             ephemeral(respond)(refused(exc))
             return
+        request_log.bind_incident(incident)
         open_modal(client, body["trigger_id"], build(incident), tell=ephemeral(respond))
 
     @app.action(CardAction.ACKNOWLEDGE)

@@ -124,7 +124,7 @@ def _in_incident_channel(deps: Deps, mark: MarkEvent) -> bool:
     if incident is None:
         _ignore("not an incident channel")
         return False
-    request_log.bind(incident=incident.ref)
+    request_log.bind_incident(incident)
     if mark.marker == deps.directory.bot_user_id():
         _ignore("marked by the bot itself")  # the bot pins its own incident card
         return False

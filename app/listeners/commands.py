@@ -12,12 +12,22 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from app import request_log
-from app.blocks.help import help_text, problem_text
+from app.blocks.help import help_text, problem_text, subcommand_help
 from app.blocks.messages import incidents_list
 from app.blocks.modals import declare_modal
 from app.deps import Deps
 from app.listeners.common import incident_for_channel, not_an_incident_channel, open_incidents, open_modal, refused
-from app.subcommands import CommandContext, Invocation, Problem, no_arguments, parse, registered, subcommand
+from app.subcommands import (
+    CommandContext,
+    Invocation,
+    Problem,
+    Subcommand,
+    no_arguments,
+    parse,
+    registered,
+    subcommand,
+    subcommand_named,
+)
 from incidents.errors import IncidentError, InvalidInput
 
 
@@ -29,10 +39,10 @@ def register(app: App, deps: Deps) -> None:
         invocation = parse(body.get("text") or "")
         if isinstance(invocation, Problem):
             request_log.set_outcome("invalid")
-            ack(response_type="ephemeral", text=problem_text(command, invocation))
+            ack(response_type="ephemeral", text=problem_text(command, invocation, registered()))
             return
         if invocation.spec.name == "help":
-            ack(response_type="ephemeral", text=help_text(command, registered(), deps.runtime.process))
+            ack(response_type="ephemeral", text=answer_help(command, invocation.parsed, deps))
             return
         ack()
         run(deps, invocation, body, respond, client)
@@ -84,6 +94,13 @@ def list_open(ctx: CommandContext) -> None:
     ctx.reply(incidents_list(open_incidents(ctx.deps)))
 
 
-@subcommand("help", usage="help", help="What every command does.", parse=no_arguments)
+@subcommand("help", usage="help [command]", help="What every command does, or one of them in detail.",
+            parse=subcommand_named)
 def help_(ctx: CommandContext) -> None:  # answered in the ack itself; kept so `help` is listed and parsed
-    ctx.reply(help_text(ctx.command, registered(), ctx.deps.runtime.process))
+    ctx.reply(answer_help(ctx.command, ctx.parsed, ctx.deps))
+
+
+def answer_help(command: str, topic: Subcommand | None, deps: Deps) -> str:
+    if topic is None:
+        return help_text(command, registered(), deps.runtime.process)
+    return subcommand_help(command, topic)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.error import URLError
 
 import structlog
 from slack_sdk import WebClient
@@ -24,6 +25,8 @@ MODAL_PROBLEMS = {
     "exchanged_trigger_id": "Slack already opened a form for that click",
     "invalid_trigger_id": "Slack did not recognise the request to open the form",
 }
+# A trigger id dies 3 seconds after the click: views.open gets one short try, never a retry after that.
+VIEWS_OPEN_TIMEOUT = 2.5
 
 
 def read_incident(deps: Deps, ref: str) -> Incident:
@@ -49,10 +52,15 @@ def not_an_incident_channel(deps: Deps, what: str) -> str:
 
 
 def open_modal(client: WebClient, trigger_id: str, view: View, *, tell: Callable[[str], Any]) -> str | None:
-    """views.open right away (the trigger id lives 3 seconds). Returns the view id, or None after telling the
-    person in plain words why the form did not open."""
+    """views.open right away (the trigger id lives 3 seconds), once, with a short timeout. Returns the view id,
+    or None after telling the person in plain words why the form did not open."""
     try:
-        return client.views_open(trigger_id=trigger_id, view=view)["view"]["id"]
+        return quick(client).views_open(trigger_id=trigger_id, view=view)["view"]["id"]
+    except (TimeoutError, URLError) as exc:
+        request_log.set_outcome("slack_error", f"views.open: {type(exc).__name__}")
+        logger.warning("views_open_failed", error=type(exc).__name__)
+        tell("I could not open the form: Slack did not answer in time. Please try again.")
+        return None
     except SlackApiError as exc:
         code = exc.response.get("error", "") if exc.response is not None else ""
         reason = MODAL_PROBLEMS.get(code, f"Slack answered `{code or exc.response.status_code}`")
@@ -60,6 +68,19 @@ def open_modal(client: WebClient, trigger_id: str, view: View, *, tell: Callable
         logger.warning("views_open_failed", error=code)
         tell(f"I could not open the form: {reason}. Please try again.")
         return None
+
+
+def quick(client: WebClient) -> WebClient:
+    """The same client with a short timeout and no retry handler that retries (those that only count stay)."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=min(VIEWS_OPEN_TIMEOUT, client.timeout),  # type: ignore[arg-type]  # urllib takes float seconds
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=client.headers,
+        retry_handlers=[h for h in client.retry_handlers if h.max_retry_count == 0],
+    )
 
 
 def refused(error: IncidentError) -> str:

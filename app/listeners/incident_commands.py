@@ -96,7 +96,8 @@ def update(ctx: CommandContext) -> None:
             s, i, text=ctx.args, author_id=ctx.user_id, now=ctx.deps.now(), process=process
         )
     )
-    ctx.reply(f"Update posted for {ctx.incident.ref}; the update clock restarts.")  # type: ignore[union-attr]
+    # Queued, not posted yet: if Slack never takes it, the author is told (app.effects.dead_letters).
+    ctx.reply(f"Update saved for {ctx.incident.ref} and on its way to the channel; the update clock restarts.")  # type: ignore[union-attr]
 
 
 @subcommand("mitigated", aliases=("mitigate",), usage="mitigated", needs_incident=True, parse=no_arguments,

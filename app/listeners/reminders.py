@@ -32,6 +32,7 @@ def register(app: App, deps: Deps) -> None:
         except IncidentError as exc:
             ephemeral(respond)(refused(exc))
             return
+        request_log.bind_incident(incident)
         open_modal(client, body["trigger_id"], update_modal(incident), tell=ephemeral(respond))
 
     @app.action(ReminderAction.SNOOZE)
@@ -47,6 +48,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with transaction(deps.runtime.sessions) as session:
                 incident = service.lookup(session, ref)
+                request_log.bind_incident(incident)
                 snoozed = reminders.snooze(session, incident, minutes=minutes, by=user_id, now=deps.now())
                 due = incident.next_update_due_at
         except IncidentError as exc:

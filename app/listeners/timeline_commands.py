@@ -60,6 +60,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with transaction(deps.runtime.sessions) as session:
                 incident = service.lookup(session, ref)
+                request_log.bind_incident(incident)
                 mark_done(session, incident, followup_id=followup_id, by=user_id, now=deps.now())
                 text, blocks = _followups(deps, incident, list_followups(session, incident))
         except IncidentError as exc:
@@ -75,6 +76,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with transaction(deps.runtime.sessions) as session:
                 incident = service.lookup(session, ref)
+                request_log.bind_incident(incident)
                 queued = request_postmortem(session, incident, by=body["user"]["id"], now=deps.now())
         except IncidentError as exc:
             ephemeral(respond)(refused(exc))
@@ -197,6 +199,7 @@ def postmortem(ctx: CommandContext) -> None:
 def _timeline(deps: Deps, ref: str, page: int) -> tuple[str, list[dict[str, Any]]]:
     with deps.runtime.sessions() as session:
         incident = get_incident(session, ref)
+        request_log.bind_incident(incident)
         found = timeline_page(session, incident, page=page, per_page=PER_PAGE)
     tz = ZoneInfo(deps.settings.timezone)
     blocks = timeline_blocks(incident, found, tz=tz, command=deps.settings.slash_command)

@@ -30,6 +30,7 @@ class Err(StrEnum):
     NO_USER = "no_user"
     USER_NOT_FOUND = "user_not_found"
     USERS_NOT_FOUND = "users_not_found"
+    USERS_LIST_NOT_SUPPLIED = "users_list_not_supplied"
     ALREADY_IN_CHANNEL = "already_in_channel"
     CANT_INVITE_SELF = "cant_invite_self"
     METHOD_NOT_SUPPORTED_FOR_CHANNEL_TYPE = "method_not_supported_for_channel_type"

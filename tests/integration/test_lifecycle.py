@@ -117,6 +117,47 @@ def test_reopening_restarts_the_update_clock(sessions, now, process):
         assert inc.next_reminder_at == later + timedelta(minutes=30)
 
 
+
+def test_reopening_keeps_the_first_milestones_and_resolving_again_claims_no_skip(sessions, now, process):
+    """Milestones are firsts: time to mitigate is until service was first restored, time to resolve until the
+    final resolution; the reopen and the second mitigation are on the timeline, and nothing is 'skipped'."""
+    minutes = lambda n: now + timedelta(minutes=n)  # noqa: E731
+    declare(sessions, now, process)
+    with transaction(sessions) as s:
+        service.acknowledge(s, get_incident(s, 1), user_id="U1", now=minutes(5))
+        service.mark_mitigated(s, get_incident(s, 1), by="U1", now=minutes(20))
+        service.resolve(s, get_incident(s, 1), by="U1", now=minutes(30), process=process)
+    with transaction(sessions) as s:
+        service.reopen(s, get_incident(s, 1), by="U1", now=minutes(60), process=process)
+    with sessions() as s:
+        inc = get_incident(s, 1)
+        assert (inc.status, inc.mitigated_at, inc.resolved_at) == (Status.ACKNOWLEDGED, minutes(20), None)
+    with transaction(sessions) as s:
+        assert service.mark_mitigated(s, get_incident(s, 1), by="U1", now=minutes(80)) is True  # the problem was back
+        assert service.mark_mitigated(s, get_incident(s, 1), by="U1", now=minutes(81)) is False
+        service.resolve(s, get_incident(s, 1), by="U1", now=minutes(90), process=process)
+    with sessions() as s:
+        inc = get_incident(s, 1)
+        d = durations(inc)
+        assert (d.to_acknowledge, d.to_mitigate, d.to_resolve) == tuple(timedelta(minutes=n) for n in (5, 20, 90))
+        kinds = [e.kind for e in inc.events if e.kind not in ("role_assigned",)]
+        assert kinds == ["declared", "acknowledged", "mitigated", "resolved", "reopened", "mitigated", "resolved"]
+        assert inc.events[-2].text == "Mitigated again (service restored) per <@U1>"
+
+
+def test_resolving_a_reopened_incident_directly_keeps_the_first_mitigation(sessions, now, process):
+    declare(sessions, now, process)
+    with transaction(sessions) as s:
+        service.mark_mitigated(s, get_incident(s, 1), by="U1", now=now + timedelta(minutes=10))
+        service.resolve(s, get_incident(s, 1), by="U1", now=now + timedelta(minutes=15), process=process)
+        service.reopen(s, get_incident(s, 1), by="U1", now=now + timedelta(minutes=20), process=process)
+        service.resolve(s, get_incident(s, 1), by="U1", now=now + timedelta(minutes=40), process=process)
+    with sessions() as s:
+        inc = get_incident(s, 1)
+        assert inc.mitigated_at == now + timedelta(minutes=10)
+        [filled] = [e for e in inc.events if e.kind == "milestones_filled"]
+        assert filled.data["filled"] == ["acknowledged"]  # by the first mitigation, not by either resolve
+
 def test_role_handover_keeps_history(sessions, now, process):
     declare(sessions, now, process)
     with transaction(sessions) as s:

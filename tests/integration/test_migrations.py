@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from importlib import resources
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -24,3 +27,14 @@ def test_migrated_schema_matches_the_models(engine):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
+
+
+def test_migrations_do_not_import_the_live_models():
+    """A migration is frozen: importing today's `incidents.models` would change what an old revision creates (or
+    break it) the day a model type changes. The DDL needs only SQLAlchemy column types."""
+    versions = resources.files("incidents") / "migrations" / "versions"
+    for script in (v for v in versions.iterdir() if v.name.endswith(".py")):
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+        imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert [name for name in imported if name.split(".")[0] == "incidents"] == [], script.name

@@ -40,7 +40,7 @@ def test_the_communicator_is_reminded_when_the_update_falls_due(sessions, now, d
     assert reminder.payload["target_role"] == "communicate"
     assert reminder.payload["needs_communicator"] is False
     assert reminder.payload["since_update_seconds"] == 30 * 60
-    assert reminder.payload["never_updated"] is True
+    assert reminder.payload["silent_since"] == "declared"
     assert reminder.payload["stage"] == 1
     assert reminder.key == f"reminder:{reminder.incident_id}:{(now + 30 * MIN).isoformat()}:1"
     [sent] = events(sessions, EventKind.REMINDER_SENT)
@@ -99,7 +99,7 @@ def test_posting_an_update_resets_the_clock(sessions, now, declare, tick, use, p
     assert nags(sessions) == [("reminder", 1), ("reminder", 1)]
     second = effects(sessions, Effect.REMINDER)[1]
     assert second.payload["since_update_seconds"] == 30 * 60
-    assert second.payload["never_updated"] is False
+    assert second.payload["silent_since"] == "updated"
 
 
 def test_no_update_one_interval_after_it_fell_due_escalates_and_records_a_gap(sessions, now, declare, tick, use):
@@ -226,3 +226,46 @@ def test_a_private_incident_says_so_in_the_escalation(sessions, now, declare, ti
     [escalation] = effects(sessions, Effect.ESCALATION)
     assert escalation.payload["private"] is True
     assert escalation.payload["ref"] == "INC-1"
+
+
+def test_raising_the_severity_past_the_due_time_reminds_first_and_counts_no_missed_window(
+    sessions, now, declare, tick, use
+):
+    """SEV3 (hourly) raised to SEV1 (every 15 minutes) 50 minutes in: under the hourly cadence nothing was late,
+    so the new cadence makes the update due now: a reminder, not an escalation, and no gap."""
+    process = Process(interval_by_severity={"SEV1": timedelta(minutes=15), "SEV3": timedelta(minutes=60)})
+    declare(severity="SEV3", process_=process)
+    raised = now + 50 * MIN
+    use(1, service.change_severity, severity="SEV1", by="U1", now=raised, process=process)
+    with sessions() as s:
+        incident = get_incident(s, 1)
+        assert (incident.next_update_due_at, incident.reminder_stage) == (raised, 0)
+    result = tick(raised, process_=process)
+    assert (result.reminders, result.escalations, result.gaps) == (1, 0, 0)
+    assert events(sessions, EventKind.UPDATE_MISSED) == []
+    tick(raised + 15 * MIN, process_=process)
+    assert nags(sessions) == [("reminder", 1), ("escalation", 2)]
+    [gap] = events(sessions, EventKind.UPDATE_MISSED)
+    assert gap.data["windows"] == 1 and gap.occurred_at == raised + 15 * MIN
+
+
+def test_raising_the_severity_of_an_overdue_incident_reminds_again_before_escalating(sessions, now, declare, tick, use):
+    process = Process(interval_by_severity={"SEV1": timedelta(minutes=15), "SEV3": timedelta(minutes=60)})
+    declare(severity="SEV3", process_=process)
+    tick(now + 60 * MIN, process_=process)  # reminded under the hourly cadence
+    raised = now + 70 * MIN
+    use(1, service.change_severity, severity="SEV1", by="U1", now=raised, process=process)
+    tick(raised, process_=process)
+    assert nags(sessions) == [("reminder", 1), ("reminder", 1)]
+    assert events(sessions, EventKind.UPDATE_MISSED) == []
+
+
+def test_a_new_severity_with_the_same_interval_leaves_the_clock_alone(sessions, now, declare, tick, use, process):
+    declare(severity="SEV2")
+    tick(now + 30 * MIN)
+    use(1, service.change_severity, severity="SEV1", by="U1", now=now + 40 * MIN, process=process)
+    with sessions() as s:
+        incident = get_incident(s, 1)
+        assert (incident.next_update_due_at, incident.reminder_stage) == (now + 30 * MIN, 1)
+    tick(now + 60 * MIN)
+    assert nags(sessions) == [("reminder", 1), ("escalation", 2)]

@@ -88,7 +88,8 @@ def test_the_clock_process_sends_a_due_reminder_and_stops_cleanly_on_sigterm(dat
         [direct] = [
             c
             for c in workspace.calls_to("chat.postMessage")
-            if c.args.get("channel") == "U01CAROL" and "no stakeholder update" in c.args.get("text", "")
+            if c.args.get("channel") == workspace.direct_channel("U01CAROL").id
+            and "no stakeholder update" in c.args.get("text", "")
         ]
         assert direct.ok
         assert "scheduler.stopping" in err

@@ -101,3 +101,46 @@ def test_an_escalation_after_the_reminder_keeps_the_reminder_relevant(sessions, 
     [reminder] = effects(sessions, Effect.REMINDER)
     with sessions() as s:
         assert reminders.still_due(get_incident(s, 1), reminder.payload)
+
+
+def test_a_reminder_failing_past_the_attempt_limit_is_never_dead_lettered(sessions, now, declare, tick):
+    """Other effects die after `max_attempts`; a reminder is retried (at most `cap_seconds` apart) until delivered."""
+    declare()
+    tick(now + 30 * MIN)
+    policy = outbox.RetryPolicy()
+    slack = FlakySlack(failures=policy.max_attempts + 5)
+    moment = now + 30 * MIN
+    for _ in range(policy.max_attempts + 6):
+        deliver(sessions, slack, moment)
+        [reminder] = effects(sessions, Effect.REMINDER)
+        assert reminder.status != OutboxStatus.DEAD
+        assert reminder.next_attempt_at <= moment + timedelta(seconds=policy.cap_seconds)
+        moment += timedelta(seconds=policy.cap_seconds)
+    [reminder] = effects(sessions, Effect.REMINDER)
+    assert slack.delivered == [reminder.key]
+    assert reminder.status == OutboxStatus.DONE and reminder.attempts == policy.max_attempts + 5
+
+
+def test_an_escalation_failing_past_the_attempt_limit_is_never_dead_lettered(sessions, now, declare, tick):
+    declare()
+    tick(now + 60 * MIN)
+    policy = outbox.RetryPolicy()
+    slack = FlakySlack(failures=1000)
+    moment = now + 60 * MIN
+    for _ in range(policy.max_attempts + 3):
+        deliver(sessions, slack, moment)
+        moment += timedelta(seconds=policy.cap_seconds)
+    [escalation] = effects(sessions, Effect.ESCALATION)
+    assert escalation.status == OutboxStatus.PENDING and escalation.attempts == policy.max_attempts + 3
+
+
+def test_other_effects_still_die_after_the_attempt_limit(sessions, now, declare):
+    declare()
+    policy = outbox.RetryPolicy()
+    slack = FlakySlack(failures=1000)
+    moment = now
+    for _ in range(policy.max_attempts + 1):
+        outbox.deliver_due(sessions, {Effect.OPEN_CHANNEL.value: slack}, now=lambda at=moment: at, rng=random.Random(1))
+        moment += timedelta(seconds=policy.cap_seconds)
+    [opening] = effects(sessions, Effect.OPEN_CHANNEL)
+    assert opening.status == OutboxStatus.DEAD and opening.attempts == policy.max_attempts

@@ -24,12 +24,15 @@ MIN = timedelta(minutes=1)
 
 @pytest.fixture
 def runtime_at(database_url, monkeypatch, tmp_path):
-    """A Runtime on the test database whose clock reads `moment`; disposed at the end."""
+    """A Runtime on the test database whose clock reads `moment` (the process's real clock when None);
+    disposed at the end."""
     monkeypatch.chdir(tmp_path)  # no stray .env
     made: list[Runtime] = []
 
     def make(moment, **settings):
-        runtime = Runtime(load_settings(database_url=database_url, **settings), clock=lambda: moment)
+        runtime = Runtime(load_settings(database_url=database_url, **settings))
+        if moment is not None:
+            runtime.clock = lambda: moment
         made.append(runtime)
         return runtime
 
@@ -47,30 +50,54 @@ def wait_for(condition, timeout=10.0):
     return False
 
 
-def test_the_scheduler_ticks_at_start_and_wakes_the_outbox(sessions, now, declare, runtime_at):
+class CountingScheduler(ReminderScheduler):
+    """Says when its APScheduler job has run (a tick that sends nothing logs nothing)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticked = threading.Event()
+
+    def run_once(self):
+        result = super().run_once()
+        self.ticked.set()
+        return result
+
+
+def test_the_scheduler_ticks_at_start_with_the_process_clock_and_wakes_the_outbox(
+    sessions, now, declare, runtime_at, time_machine
+):
+    """The real clock (`Runtime`'s default, read inside the APScheduler job), set by time-machine."""
     declare()
+    time_machine.move_to(now + 31 * MIN)
     woken = threading.Event()
-    scheduler = ReminderScheduler(runtime_at(now + 31 * MIN), wake_outbox=woken.set, interval_seconds=60)
+    scheduler = ReminderScheduler(runtime_at(None), wake_outbox=woken.set, interval_seconds=60)
     scheduler.start()
     try:
         assert woken.wait(10), "the first tick runs at start, not one interval later"
     finally:
         scheduler.shutdown(wait=True)
     assert not scheduler.running
-    assert len(effects(sessions, Effect.REMINDER)) == 1
+    [reminder] = effects(sessions, Effect.REMINDER)
+    assert reminder.payload["since_update_seconds"] == 31 * 60
 
 
-def test_the_scheduler_keeps_ticking(sessions, now, declare, runtime_at):
+def test_the_scheduler_keeps_ticking_and_reminds_when_the_process_clock_reaches_the_due_time(
+    sessions, now, declare, runtime_at, time_machine
+):
     declare()
-    moments = iter([now, now, now + 31 * MIN])
-    clock_runtime = runtime_at(now)
-    clock_runtime.clock = lambda: next(moments, now + 31 * MIN)
-    scheduler = ReminderScheduler(clock_runtime, interval_seconds=0.05)
+    time_machine.move_to(now + 29 * MIN)  # time flows from here
+    scheduler = CountingScheduler(runtime_at(None), interval_seconds=0.05)
     scheduler.start()
     try:
+        assert scheduler.ticked.wait(10)
+        assert effects(sessions, Effect.REMINDER) == []
+        time_machine.shift(MIN)
         assert wait_for(lambda: len(effects(sessions, Effect.REMINDER)) == 1)
+        scheduler.ticked.clear()
+        assert scheduler.ticked.wait(10)
     finally:
         scheduler.shutdown(wait=True)
+    assert len(effects(sessions, Effect.REMINDER)) == 1
 
 
 def test_a_failing_tick_is_logged_and_the_scheduler_carries_on(sessions, now, declare, runtime_at):

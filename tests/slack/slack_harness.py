@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.bolt import ContextExecutor
 from app.deps import Deps
-from app.effects import build_handlers
+from app.effects import build_handlers, dead_letters
 from app.ids import Callback, CardAction
 from app.runtime import Runtime
 from app.sandbox.client import Result, SlackClientSimulator
@@ -51,6 +51,7 @@ class Harness:
         self.deps = deps
         self.clock = clock
         self.handlers = build_handlers(deps)
+        self.observe = dead_letters.observer(deps)  # as the server's outbox worker does
         self.wakes = 0
         self.sent: list[tuple[bytes, dict[str, str]]] = []
         deliver = slack.deliver
@@ -120,7 +121,8 @@ class Harness:
         totals: dict[str, int] = {}
         for _ in range(rounds):
             counts = deliver_due(
-                self.runtime.sessions, self.handlers, now=self.clock, policy=RetryPolicy(), limit=50
+                self.runtime.sessions, self.handlers, now=self.clock, policy=RetryPolicy(), limit=50,
+                observe=self.observe,
             )
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value

@@ -25,7 +25,7 @@ from hypothesis.control import currently_in_test_context
 from structlog.testing import capture_logs
 
 import app.ids
-from app.bolt import LISTENER_MODULES, ContextExecutor
+from app.bolt import LISTENER_MODULES, SORRY, ContextExecutor
 from app.subcommands import registered
 from tests.slack.slack_harness import ALICE, BOB, GENERAL, SIGNING_SECRET, Harness
 
@@ -143,11 +143,25 @@ command_text = st.one_of(
 @SETTINGS
 @given(text=command_text, user=st.sampled_from([ALICE, BOB]), where=st.sampled_from(["general", "incident"]))
 def test_any_command_text_gets_a_clear_answer(harness: Harness, text: str, user: str, where: str) -> None:
+    """An answer in plain words (or the form it asked for), never the apology for a crash, and no error logged
+    by the work after the ack."""
     channel = {"general": GENERAL, "incident": ensure_incident(harness)}[where]
-    result = harness.slack.slash_command(user, channel, harness.deps.settings.slash_command, text)
+    replied, opened = len(harness.replies_to(user)), len(harness.calls("views.open"))
+    with capture_logs() as logs:
+        result = harness.slack.slash_command(user, channel, harness.deps.settings.slash_command, text)
+        executor = harness.app.listener_runner.listener_executor
+        assert isinstance(executor, ContextExecutor) and executor.wait_idle(10)
+        harness.settle()
     assert result.status == 200, result.text
-    executor = harness.app.listener_runner.listener_executor
-    assert isinstance(executor, ContextExecutor) and executor.wait_idle(10)
+    errors = [entry for entry in logs if entry.get("log_level") in ("error", "critical")]
+    assert not errors, errors
+    answers = harness.replies_to(user)[replied:]
+    forms = harness.calls("views.open")[opened:]
+    assert answers or forms, f"no answer to {text!r}"
+    for answer in answers:
+        assert answer.strip() and answer != SORRY, answer
+        if answer.startswith("I do not know"):
+            assert "The commands are:" in answer
 
 
 @SETTINGS

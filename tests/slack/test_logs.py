@@ -98,3 +98,39 @@ def test_database_errors_do_not_print_the_values_they_were_given(engine, now) ->
     with pytest.raises(IntegrityError) as caught, engine.begin() as conn:
         conn.execute(Incident.__table__.insert(), {**row, "title": SECRETS["title"]})
     assert SECRETS["title"] not in str(caught.value)
+
+
+def test_whatever_is_logged_while_handling_a_private_incident_has_its_bodies_redacted(
+    harness: Harness, json_logs: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request context says whether its incident is private: a line with a body (here one logged by a use
+    case) is redacted for a private incident, and kept for a public one."""
+    from incidents import service
+
+    original = service.post_status_update
+
+    def logging_update(session, incident, *, text, **kwargs):  # type: ignore[no-untyped-def]
+        structlog.get_logger("test").info("update_received", text=text, title=incident.title)
+        return original(session, incident, text=text, **kwargs)
+
+    monkeypatch.setattr(service, "post_status_update", logging_update)
+    private = harness.declare(SECRETS["title"], "SEV1", private=True, impact=SECRETS["impact"])
+    public = harness.declare("Search is slow", "SEV3", user=BOB)
+    harness.command(f"update {SECRETS['update']}", channel=private.channel_id)
+    harness.command("update", channel=private.channel_id)
+    [view] = [v for v in harness.workspace.open_views(ALICE) if "update" in str(v.body.get("callback_id"))]
+    harness.submit(view.id, {"update_text": SECRETS["modal update"]})
+    harness.command("update Reindexing", channel=public.channel_id, user=BOB)
+    text = json_logs.getvalue()
+    for secret in SECRETS.values():
+        assert secret not in text, f"{secret!r} is in the logs"
+    received = [line for line in lines(json_logs) if line["event"] == "update_received"]
+    assert [(line["text"], line["title"], line["private"]) for line in received] == [
+        ("[redacted]", "[redacted]", True),
+        ("[redacted]", "[redacted]", True),
+        ("Reindexing", "Search is slow", False),
+    ]
+    summaries = [line for line in lines(json_logs) if line["event"] == "slack_request" and line.get("incident")]
+    assert {line["incident"]: line["private"] for line in summaries if "private" in line} == {
+        "INC-1": True, "INC-2": False
+    }

@@ -10,7 +10,7 @@ from slack_sdk.models.views import View
 
 from app.blocks.announcement import announcement_blocks, announcement_text
 from app.blocks.card import card_blocks, card_text
-from app.blocks.messages import briefing_text, update_blocks
+from app.blocks.messages import briefing_text, update_blocks, update_text
 from app.blocks.modals import declare_modal, declared_view, roles_modal, update_modal
 from app.blocks.text import cut, escape, md
 from app.sandbox.blockkit import check_message_blocks, check_view
@@ -73,6 +73,20 @@ def test_user_text_cannot_ping_everyone_but_mentions_still_work() -> None:
         "&lt;!channel&gt; a &amp; b <@U01BOB|bob> <#C0123> <https://x.io>"
     )
     assert escape("already &amp; escaped &lt;b&gt;") == "already &amp; escaped &lt;b&gt;"
+
+
+def test_notification_fallbacks_escape_user_text_before_cutting_it() -> None:
+    """The `text` of a message is mrkdwn too: a title or update saying <!channel> must not ping #incidents."""
+    inc = incident(title="<!channel> checkout & <!here> <@U01BOB>", private=False)
+    inc.updates[0].text = "<!everyone> " + "&" * 3000
+    fallbacks = [card_text(inc), announcement_text(inc), update_text(inc, inc.updates[0])]
+    for text in fallbacks:
+        assert "<!" not in text, text
+        assert len(text) <= 3000
+        assert not text.rstrip("…").endswith(("&", "&a", "&am", "&amp")), text[-10:]
+    assert "&lt;!channel&gt; checkout &amp; &lt;!here&gt; <@U01BOB>" in card_text(inc)
+    assert "&lt;!channel&gt;" in announcement_text(inc)
+    assert update_text(inc, inc.updates[0]).startswith("Stakeholder update for INC-123456789: &lt;!everyone&gt; &amp;")
 
 
 def test_cutting_escaped_text_never_leaves_half_an_entity() -> None:

@@ -75,6 +75,22 @@ def test_mark_mitigated_and_resolve_buttons(harness: Harness) -> None:
     assert ":white_check_mark: *INC-1*" in blocks_text(harness.announcement().blocks)
 
 
+
+def test_a_reopened_incident_can_be_mitigated_again_from_the_card(harness: Harness) -> None:
+    """A reopen keeps the first mitigation as the milestone, but the problem is back: the button returns."""
+    harness.declare()
+    harness.click(CardAction.MARK_MITIGATED, user=BOB)
+    first = harness.incident().mitigated_at
+    harness.click(CardAction.RESOLVE, user=BOB)
+    harness.clock.advance(minutes=10)
+    harness.command("reopen", user=BOB, channel=harness.incident().channel_id)
+    assert CardAction.MARK_MITIGATED in action_ids(harness.card().blocks)
+    harness.clock.advance(minutes=10)
+    harness.click(CardAction.MARK_MITIGATED, user=BOB)
+    assert harness.incident().status == Status.MITIGATED
+    assert harness.incident().mitigated_at == first
+    assert harness.events(kind="mitigated")[-1].text == f"Mitigated again (service restored) per <@{BOB}>"
+
 def test_resolve_button_asks_for_confirmation(harness: Harness) -> None:
     harness.declare()
     actions = next(b for b in harness.card().blocks if b.get("block_id") == CardBlock.ACTIONS)

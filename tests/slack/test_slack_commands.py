@@ -27,10 +27,37 @@ def test_help_lists_every_subcommand_in_the_ack_itself(harness: Harness) -> None
     assert harness.calls("views.open") == []
 
 
-def test_an_unknown_subcommand_says_so_and_points_to_help(harness: Harness) -> None:
+def test_an_unknown_subcommand_says_so_and_shows_the_usage_of_every_command(harness: Harness) -> None:
     result = harness.command("frobnicate now")
-    assert result.json["text"] == "I do not know `frobnicate`. Try `/incident help` for the list of commands."
-    assert harness.last_reply() == result.json["text"]
+    text = result.json["text"]
+    assert text.startswith("I do not know `frobnicate`. The commands are:\n• `/incident declare [title]`\n")
+    assert "• `/incident role <acknowledge|mitigate|investigate|communicate> @person`" in text
+    assert text.endswith("`/incident help <command>` explains one.")
+    assert harness.last_reply() == text
+
+
+@pytest.mark.parametrize("word", ["role", "ROLE", "/role"])
+def test_help_on_a_subcommand_shows_its_usage_and_what_it_does(harness: Harness, word: str) -> None:
+    result = harness.command(f"help {word}")
+    assert result.json["text"] == (
+        "Usage: `/incident role <acknowledge|mitigate|investigate|communicate> @person`\n"
+        "Give a duty to someone (handing it over from its holder); they get a short briefing.\n"
+        "Works in an incident channel, on its incident."
+    )
+
+
+def test_help_on_a_subcommand_names_its_aliases(harness: Harness) -> None:
+    text = harness.command("help mitigate").json["text"]
+    assert text.startswith("Usage: `/incident mitigated`\n")
+    assert "Also written `/incident mitigate`." in text
+    assert harness.command("help list").json["text"].endswith("Works anywhere.")
+
+
+def test_help_on_an_unknown_subcommand_says_so_and_lists_the_commands(harness: Harness) -> None:
+    text = harness.command("help frobnicate").json["text"]
+    assert text.startswith("I do not know `frobnicate`. The commands are:\n")
+    assert "• `/incident status`" in text
+    assert "takes no arguments" not in text
 
 
 def test_declare_with_a_title_prefills_the_modal(harness: Harness) -> None:
@@ -165,7 +192,7 @@ def test_update_with_text_posts_a_stakeholder_update(harness: Harness, channel: 
     harness.command("update Rolled back the deploy; error rate falling", channel=channel)
     incident = harness.incident()
     assert incident.last_update.text == "Rolled back the deploy; error rate falling"
-    assert harness.last_reply() == "Update posted for INC-1; the update clock restarts."
+    assert harness.last_reply() == "Update saved for INC-1 and on its way to the channel; the update clock restarts."
     in_channel = [m.text for m in harness.workspace.history(channel)]
     assert "Stakeholder update for INC-1: Rolled back the deploy; error rate falling" in in_channel
 

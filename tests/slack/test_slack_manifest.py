@@ -31,7 +31,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations_setTopic": {"channels:manage", "groups:write"},
     "conversations_list": {"channels:read", "groups:read"},
     "conversations_join": {"channels:join"},
-    "conversations_history": {"channels:history", "groups:history"},
+    "conversations_open": {"im:write"},
+    "conversations_history": {"channels:history", "groups:history", "im:history"},
     "conversations_replies": {"channels:history", "groups:history"},
     "pins_add": {"pins:write"},
     "views_open": set(),
@@ -89,5 +90,10 @@ def test_the_app_listens_to_every_subscribed_event(harness: Harness) -> None:
         assert any(listener.matches(req=request, resp=None) for listener in harness.app._listeners), event
 
 
-def test_the_procfile_serves_and_migrates_on_release() -> None:
-    assert Procfile.splitlines() == ["web: incidents serve", "release: incidents db upgrade"]
+def test_the_procfile_serves_migrates_on_release_and_runs_the_reminder_clock() -> None:
+    """`clock:` runs the scheduler beside the web processes (which run it too): each reminder is still sent once."""
+    assert Procfile.splitlines() == [
+        "web: incidents serve",
+        "release: incidents db upgrade",
+        "clock: incidents scheduler",
+    ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -102,6 +105,36 @@ def test_a_double_submission_declares_one_incident(harness: Harness) -> None:
     assert len(harness.calls("conversations.create")) == 1
     assert len([m for m in harness.workspace.history(INCIDENTS_CHANNEL_ID) if "INC-" in m.text]) == 1
 
+
+
+def test_simultaneous_copies_of_one_submission_all_confirm_the_same_incident(harness: Harness) -> None:
+    """Slack's retry and the original arriving at two workers at once: each answers with the INC-1 confirmation."""
+    view = open_declare(harness)
+    deliver, captured = harness.slack.deliver, []
+    harness.slack.deliver = lambda body, headers: captured.append((body, headers)) or (200, {}, b"")
+    harness.submit(view.id, {DeclareField.TITLE: "Checkout is failing", DeclareField.SEVERITY: "SEV2"}, settle=False)
+    harness.slack.deliver = deliver
+    [(body, headers)] = captured
+    copies = 6
+    barrier, answers = threading.Barrier(copies), []
+
+    def send() -> None:
+        barrier.wait(timeout=10)
+        answers.append(deliver(body, headers))
+
+    threads = [threading.Thread(target=send) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [status for status, _, _ in answers] == [200] * copies
+    for _, _, answer in answers:
+        reply = json.loads(answer)
+        assert reply["response_action"] == "update"
+        assert "*INC-1* is declared (SEV2): Checkout is failing" in blocks_text(reply["view"]["blocks"])
+    harness.settle()
+    assert count_incidents(harness) == 1
+    assert len(harness.calls("conversations.create")) == 1
 
 def test_a_private_incident_gets_a_private_channel_and_a_discreet_announcement(harness: Harness) -> None:
     incident = harness.declare("Payroll data exposed", "SEV1", private=True, impact="Salaries visible to all")

@@ -4,6 +4,7 @@ The scheduler's job is `reminders.tick` with the bot's clock; `tick()` below run
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from incidents import service
 from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxStatus, Role
+from incidents.outbox import RetryPolicy
 from incidents.queries import get_incident
 from incidents.timeline import EventKind
 from tests.slack.slack_harness import (
@@ -225,7 +227,7 @@ def test_a_direct_message_that_fails_is_retried_without_posting_in_the_channel_a
     h.clock.advance(minutes=30)
     tick(h)
     [row] = h.outbox(Effect.REMINDER)
-    assert row.status == OutboxStatus.PENDING and list(row.result["steps"]) == ["channel"]
+    assert row.status == OutboxStatus.PENDING and list(row.result["steps"]) == ["channel_sent", "channel"]
     h.workspace.add_user("erin", "Erin Evans")
     for _ in range(6):
         h.later(MINUTE)
@@ -246,3 +248,139 @@ def test_a_reminder_that_arrives_after_the_update_is_not_sent(declared: Harness)
     assert reminders_in(h, h.incident().channel_id) == []
     [row] = h.outbox(Effect.REMINDER)
     assert row.status == OutboxStatus.DONE and row.result["skipped"].startswith("moot")
+
+
+# --- Slack's answer lost: posted once all the same ---------------------------------------------------------
+
+CLIENT_TIMEOUT = 0.4  # seconds; the double answers LATE seconds after Slack has posted the message
+LATE = 0.9
+
+
+def lose_the_next_answer(h: Harness) -> None:
+    """The next chat.postMessage is posted, but its answer arrives after the bot's client gave up (a read
+    timeout): the bot cannot know whether the message went out."""
+    h.deps.client.timeout = CLIENT_TIMEOUT
+    h.workspace.faults.fail("chat.postMessage", delay=LATE, times=1)
+
+
+def eventually(condition: Any, timeout: float = 10.0) -> bool:
+    """Wait for the double to finish a call the bot stopped waiting for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def direct_reminders(h: Harness, user: str) -> list[Message]:
+    return [m for m in h.dms_to(user) if any(b.get("block_id") == ReminderBlock.TEXT for b in m.blocks)]
+
+
+def overdue_posts(h: Harness) -> list[Message]:
+    return [m for m in h.workspace.messages(INCIDENTS_CHANNEL_ID) if "overdue" in m.text]
+
+
+def test_a_reminder_whose_answers_are_lost_is_posted_once_in_the_channel_and_once_directly(
+    declared: Harness,
+) -> None:
+    h = declared
+    give_role(h, Role.COMMUNICATE, CAROL)
+    channel = h.incident().channel_id
+    h.clock.advance(minutes=30)
+    lose_the_next_answer(h)  # the mention in the channel
+    tick(h)
+    assert eventually(lambda: len(reminders_in(h, channel)) == 1), "Slack posted it after all"
+    assert h.outbox(Effect.REMINDER)[0].status == OutboxStatus.PENDING
+    lose_the_next_answer(h)  # the direct message
+    h.later(MINUTE)
+    assert eventually(lambda: len(direct_reminders(h, CAROL)) == 1)
+    h.later(5 * MINUTE)
+    assert len(reminders_in(h, channel)) == 1
+    assert len(direct_reminders(h, CAROL)) == 1
+    [row] = h.outbox(Effect.REMINDER)
+    assert row.status == OutboxStatus.DONE and row.attempts == 2
+    assert row.result["steps"]["channel"] == reminders_in(h, channel)[0].ts
+    assert row.result["steps"]["direct"] == direct_reminders(h, CAROL)[0].ts
+
+
+def test_an_escalation_whose_answers_are_lost_is_posted_once_in_the_channel_and_once_in_announcements(
+    declared: Harness,
+) -> None:
+    h = declared
+    channel = h.incident().channel_id
+    h.clock.advance(minutes=30)
+    tick(h)  # the reminder
+    h.clock.advance(minutes=30)
+    lose_the_next_answer(h)  # the escalation in the channel
+    tick(h)
+    assert eventually(lambda: len(reminders_in(h, channel)) == 2)
+    lose_the_next_answer(h)  # the announcement
+    h.later(MINUTE)
+    assert eventually(lambda: len(overdue_posts(h)) == 1)
+    h.later(5 * MINUTE)
+    [reminder, escalation] = reminders_in(h, channel)
+    assert "is overdue for a stakeholder update" in blocks_text(escalation.blocks)
+    assert len(overdue_posts(h)) == 1
+    [row] = h.outbox(Effect.ESCALATION)
+    assert row.status == OutboxStatus.DONE and row.attempts == 2
+
+
+def test_a_post_that_failed_is_not_mistaken_for_the_reminder_of_an_earlier_window(declared: Harness) -> None:
+    """The retry looks for its own message (this window, this stage), not for any reminder of the incident."""
+    h = declared
+    channel = h.incident().channel_id
+    h.clock.advance(minutes=30)
+    tick(h)
+    with transaction(h.runtime.sessions) as s:
+        service.post_status_update(
+            s, get_incident(s, 1), text="Rolled back", author_id=ALICE, now=h.clock(), process=h.runtime.process
+        )
+    h.settle()
+    h.clock.advance(minutes=30)
+    h.workspace.faults.fail("chat.postMessage", error="internal_error")  # refused: nothing posted
+    tick(h)
+    assert len(reminders_in(h, channel)) == 1
+    h.later(MINUTE)
+    assert len(reminders_in(h, channel)) == 2
+    assert [row.status for row in h.outbox(Effect.REMINDER)] == [OutboxStatus.DONE, OutboxStatus.DONE]
+
+
+# --- never dropped ------------------------------------------------------------------------------------------
+
+
+def test_a_reminder_slack_keeps_refusing_is_retried_past_the_attempt_limit_until_it_is_moot(
+    declared: Harness,
+) -> None:
+    """No dead letter after `max_attempts`: retried (at most 5 minutes apart) until an update makes it moot."""
+    h = declared
+    h.clock.advance(minutes=30)
+    h.workspace.faults.fail("chat.postMessage", error="internal_error", times=None)
+    tick(h)
+    for _ in range(RetryPolicy().max_attempts + 2):
+        h.later(5 * MINUTE)
+    [row] = h.outbox(Effect.REMINDER)
+    assert row.status == OutboxStatus.PENDING and row.attempts > RetryPolicy().max_attempts
+    assert row.next_attempt_at <= h.clock() + timedelta(seconds=RetryPolicy().cap_seconds)
+    h.workspace.faults.clear()
+    with transaction(h.runtime.sessions) as s:
+        service.post_status_update(
+            s, get_incident(s, 1), text="Rolled back", author_id=ALICE, now=h.clock(), process=h.runtime.process
+        )
+    h.later(5 * MINUTE)
+    [row] = h.outbox(Effect.REMINDER)
+    assert row.status == OutboxStatus.DONE and row.result["skipped"].startswith("moot")
+    assert reminders_in(h, h.incident().channel_id) == []
+
+
+def test_a_reminder_slack_refused_for_a_while_is_delivered_once_slack_accepts_it(declared: Harness) -> None:
+    h = declared
+    give_role(h, Role.COMMUNICATE, CAROL)
+    h.clock.advance(minutes=30)
+    h.workspace.faults.fail("chat.postMessage", error="internal_error", times=RetryPolicy().max_attempts + 3)
+    tick(h)
+    for _ in range(RetryPolicy().max_attempts + 4):
+        h.later(5 * MINUTE)
+    assert len(reminders_in(h, h.incident().channel_id)) == 1
+    assert len(direct_reminders(h, CAROL)) == 1
+    assert h.outbox(Effect.REMINDER)[0].status == OutboxStatus.DONE

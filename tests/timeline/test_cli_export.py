@@ -63,7 +63,7 @@ def test_export_as_json_prints_the_versioned_document(run, played):
     document = json.loads(result.output)
     assert document["schema_version"] == 1
     assert document["incident"]["ref"] == "INC-1"
-    assert len(document["timeline"]) == 18
+    assert len(document["timeline"]) == 20
 
 
 def test_export_writes_to_a_file_when_told(run, played, tmp_path):
@@ -103,7 +103,7 @@ def test_export_uses_the_postmortem_template_setting(run, played, tmp_path):
     template = tmp_path / "ours.md.j2"
     template.write_text("Our review of {{ pm.ref }} ({{ pm.timeline | length }} events)\n")
     result = run("export", "INC-1", postmortem_template=template)
-    assert result.output == "Our review of INC-1 (18 events)\n"
+    assert result.output == "Our review of INC-1 (20 events)\n"
 
 
 def test_export_names_owners_from_the_ownership_map(run, played, tmp_path):

@@ -95,11 +95,39 @@ def test_an_impossible_date_is_refused():
         parse_note("2026-02-30 10:00 - x", now=NOW, tz=PARIS)
 
 
-def test_a_time_skipped_by_the_clock_change_is_still_a_moment():
-    """29 March 2026, 02:30 does not exist in Paris (clocks jump from 02:00 to 03:00): read as the earlier offset."""
-    now = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
-    when, _ = parse_note("at 02:30, x", now=now, tz=PARIS)
-    assert when == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+SKIPPED = "There was no 02:30 on 2026-03-29 in Europe/Paris: the clocks went forward then. Write 01:30 or 03:30"
+
+
+def test_a_time_the_clocks_skipped_is_refused_not_moved_to_the_previous_day():
+    """29 March 2026 in Paris: 02:00 CET jumps to 03:00 CEST, so there was no 02:30. Typed at 03:10 CEST, it meant
+    this night, not the night before; which moment is unknowable, so the author is asked."""
+    ten_past_three_cest = datetime(2026, 3, 29, 1, 10, tzinfo=UTC)
+    with pytest.raises(InvalidInput, match=SKIPPED):
+        parse_note("at 02:30, failover", now=ten_past_three_cest, tz=PARIS)
+    with pytest.raises(InvalidInput, match=SKIPPED):
+        parse_note("2026-03-29 02:30 - failover", now=datetime(2026, 3, 29, 12, 0, tzinfo=UTC), tz=PARIS)
+
+
+def test_a_skipped_time_still_ahead_tonight_means_the_previous_day():
+    quarter_to_two_cet = datetime(2026, 3, 29, 0, 45, tzinfo=UTC)
+    when, _ = parse_note("at 02:30, x", now=quarter_to_two_cet, tz=PARIS)
+    assert when == datetime(2026, 3, 28, 1, 30, tzinfo=UTC)
+
+
+def test_a_time_the_clocks_showed_twice_is_the_most_recent_past_one():
+    """25 October 2026 in Paris: 03:00 CEST goes back to 02:00 CET, so 02:35 happened twice. Typed at 02:40 CET
+    it means five minutes ago, not an hour and five minutes ago."""
+
+    def utc(hour: int, minute: int) -> datetime:
+        return datetime(2026, 10, 25, hour, minute, tzinfo=UTC)
+
+    twenty_to_three_cet = utc(1, 40)
+    assert parse_note("at 02:35, x", now=twenty_to_three_cet, tz=PARIS)[0] == utc(1, 35)
+    assert parse_note("today 02:35 x", now=twenty_to_three_cet, tz=PARIS)[0] == utc(1, 35)
+    twenty_to_three_cest = utc(0, 40)  # the first time round: the second 02:35 is still ahead
+    assert parse_note("at 02:35, x", now=twenty_to_three_cest, tz=PARIS)[0] == utc(0, 35)
+    half_past_two_cet = utc(1, 30)  # 02:50 CEST was today, an hour and forty minutes ago
+    assert parse_note("at 02:50, x", now=half_past_two_cet, tz=PARIS)[0] == utc(0, 50)
 
 
 def test_the_reply_echoes_the_day_when_it_is_not_today():

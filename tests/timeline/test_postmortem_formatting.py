@@ -59,6 +59,51 @@ def test_utc_is_named_plainly(sessions, across_midnight):
     assert "| Declared | 2026-11-21 22:30 | — |" in text, "22:30 to 00:10 UTC crosses midnight too"
 
 
+
+def test_the_zone_label_uses_the_incidents_offset_not_the_export_days(sessions, process):
+    """A January incident in Paris was at UTC+01:00, even when the draft is exported in July (summer time)."""
+    january = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+    with transaction(sessions) as s:
+        inc = service.declare(s, title="t", severity="SEV3", reporter_id="U1", now=january, process=process)
+        service.resolve(s, inc, by="U1", now=january + timedelta(hours=1), process=process)
+    with sessions() as s:
+        data = build(s, get_incident(s, 1), now=datetime(2026, 7, 1, 12, 0, tzinfo=UTC), timezone="Europe/Paris")
+    text = render_markdown(data)
+    assert "All times are in Europe/Paris (UTC+01:00)." in text
+    assert "| Declared | 10:00 | — |" in text
+
+
+def test_an_incident_across_a_clock_change_names_the_zone_and_both_offsets(sessions, process):
+    """Declared at 01:30 CET on 29 March 2026, resolved at 04:00 CEST: the clocks went forward in between."""
+    declared = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    with transaction(sessions) as s:
+        inc = service.declare(s, title="t", severity="SEV3", reporter_id="U1", now=declared, process=process)
+        service.resolve(s, inc, by="U1", now=declared + timedelta(hours=1, minutes=30), process=process)
+    with sessions() as s:
+        data = build(s, get_incident(s, 1), now=datetime(2026, 11, 1, tzinfo=UTC), timezone="Europe/Paris")
+    text = render_markdown(data)
+    zone = "Europe/Paris (UTC+01:00, then UTC+02:00: the clocks changed during the incident)"
+    assert f"All times are in {zone}." in text
+    assert "| Declared | 01:30 | — |" in text and "| Resolved | 04:00 | 1h 30m (time to resolve) |" in text
+
+
+def test_a_reopened_incident_shows_its_first_mitigation_and_says_it_was_reopened(sessions, process, now):
+    """Milestones are firsts (service.reopen): mitigated at 15:10, resolved finally at 15:50, reopened at 15:20."""
+    with transaction(sessions) as s:
+        inc = service.declare(s, title="t", severity="SEV3", reporter_id="U1", now=now, process=process)
+        service.mark_mitigated(s, inc, by="U1", now=now + timedelta(minutes=10))
+        service.resolve(s, inc, by="U1", now=now + timedelta(minutes=15), process=process)
+        service.reopen(s, inc, by="U1", now=now + timedelta(minutes=20), process=process)
+        service.resolve(s, inc, by="U1", now=now + timedelta(minutes=50), process=process)
+    with sessions() as s:
+        text = render_markdown(build(s, get_incident(s, 1), now=now + timedelta(hours=1), timezone="Europe/Paris"))
+    assert "| Mitigated | 15:10 | 10m 00s (time to mitigate) |" in text
+    assert "| Resolved | 15:50 | 50m 00s (time to resolve) |" in text
+    assert "Reopened at 15:20: acknowledged and\nmitigated are the first times, resolved is the final" in text
+    assert "Skipped ahead: acknowledged recorded" in text  # by the first mitigation
+    assert "Skipped ahead: mitigated" not in text
+
+
 def test_an_open_incident_exports_with_the_milestones_it_has_not_reached(sessions, process):
     with transaction(sessions) as s:
         service.declare(s, title="Login errors", severity="SEV2", reporter_id="U1", now=LATE, process=process)

@@ -7,13 +7,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from incidents import capture, followups, service
+from incidents import capture, followups, reminders, service
 from incidents.db import transaction
 from incidents.notes import parse_note
 from incidents.postmortem import ServiceOwner
 from incidents.process import Process
 from incidents.queries import get_incident
-from incidents.timeline import EventKind, record
 
 START = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # 15:00 in Paris
 GENERATED = START + timedelta(hours=2)
@@ -132,17 +131,8 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
         capture.unmark_message(s, get_incident(s, 1), channel=CHANNEL, ts=ts(14), mark=capture.PIN, now=at(15))
     with transaction(sessions) as s:
         service.change_severity(s, get_incident(s, 1), severity="SEV1", by="U02BOB", now=at(16), process=process)
-    with transaction(sessions) as s:
-        # What incidents/reminders records when an update window closes without an update.
-        record(
-            s,
-            get_incident(s, 1),
-            EventKind.UPDATE_MISSED,
-            "Communication gap: no stakeholder update for 30m 00s",
-            now=at(42),
-            occurred_at=at(42),
-            data={"since": at(12).isoformat(), "due_at": at(42).isoformat(), "windows": 1, "stage": 1},
-        )
+    # The next update is due 30 minutes after the first one: the reminder engine nags the communicator.
+    reminders.tick(sessions, now=at(42), process=process)
     with transaction(sessions) as s:
         service.mark_mitigated(s, get_incident(s, 1), by="U03CAROL", now=at(45))
     with transaction(sessions) as s:
@@ -154,13 +144,15 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
         service.add_note(s, get_incident(s, 1), text=text, author_id="U03CAROL", now=at(50), occurred_at=when)
     with transaction(sessions) as s:
         service.assign_role(s, get_incident(s, 1), role="communicate", user_id="U01ALICE", by="U05ERIN", now=at(55))
+    # Still no update one interval later: the engine records the communication gap and escalates.
+    reminders.tick(sessions, now=at(72), process=process)
     with transaction(sessions) as s:
         service.post_status_update(
             s,
             get_incident(s, 1),
             text="Card payments work again since 15:20 CET. We are watching before closing the incident.",
             author_id="U01ALICE",
-            now=at(60),
+            now=at(75),
             process=process,
             impact="None since 15:20 CET.",
         )

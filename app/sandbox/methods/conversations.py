@@ -1,4 +1,5 @@
-"""conversations.*: create, invite, join, info, list, members, history, replies, setTopic, setPurpose, archive."""
+"""conversations.*: create, invite, open, join, info, list, members, history, replies, setTopic, setPurpose,
+archive."""
 
 from __future__ import annotations
 
@@ -56,6 +57,21 @@ def _invite_error(req: Request, user_id: str, members: list[str]) -> Err | None:
     if user_id in members:
         return Err.ALREADY_IN_CHANNEL
     return None
+
+
+def open_(req: Request) -> JSON:
+    """The bot's direct-message conversation with one person (group DMs are not modelled)."""
+    user_ids = [u.strip() for u in (req.args.get("users") or "").split(",") if u.strip()]
+    if not user_ids:
+        raise ApiError(Err.USERS_LIST_NOT_SUPPLIED)
+    if len(user_ids) > 1:
+        raise ApiError.invalid_arguments("the double opens direct messages with one person only")
+    req.ws.user(user_ids[0])  # user_not_found
+    existing = req.ws.channel_by_name(user_ids[0])
+    already = existing is not None and existing.is_im
+    channel = req.ws.direct_channel(user_ids[0])
+    body = _channel(req, channel.id) if req.args.flag("return_im") else {"id": channel.id}
+    return {"channel": body} | ({"no_op": True, "already_open": True} if already else {})
 
 
 def join(req: Request) -> JSON:
@@ -163,6 +179,7 @@ METHODS: dict[str, Handler] = {
     "conversations.create": create,
     "conversations.invite": invite,
     "conversations.join": join,
+    "conversations.open": open_,
     "conversations.info": info,
     "conversations.list": list_,
     "conversations.members": members,

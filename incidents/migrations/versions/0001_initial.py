@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import incidents.models
+# Times are stored as timezone-aware DateTime (the models' UTCDateTime converts in Python, which DDL needs
+# none of): a migration never imports the live models, so it creates the same schema however they change.
 
 revision = "0001"
 down_revision = None
@@ -42,16 +43,17 @@ def upgrade() -> None:
         sa.Column("card_ts", sa.String(length=32), nullable=True),
         sa.Column("announcement_channel_id", sa.String(length=64), nullable=True),
         sa.Column("announcement_ts", sa.String(length=32), nullable=True),
-        sa.Column("declared_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("acknowledged_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("mitigated_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_update_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("next_update_due_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("snoozed_until", incidents.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("mitigated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reopened_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_update_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_update_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("snoozed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reminder_stage", sa.Integer(), nullable=False),
-        sa.Column("next_reminder_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_reminder_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
         sa.UniqueConstraint("channel_id", name=op.f("uq_incidents_channel_id")),
         sa.UniqueConstraint("declare_key", name=op.f("uq_incidents_declare_key")),
@@ -64,7 +66,7 @@ def upgrade() -> None:
     op.create_table(
         "seen_requests",
         sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("seen_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_seen_requests")),
     )
     with op.batch_alter_table("seen_requests", schema=None) as batch_op:
@@ -77,9 +79,9 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("owner_id", sa.String(length=64), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("done", sa.Boolean(), nullable=False),
-        sa.Column("done_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],
@@ -100,12 +102,12 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", incidents.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("claim_token", sa.String(length=64), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
@@ -127,8 +129,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
         sa.Column("assigned_by", sa.String(length=64), nullable=False),
-        sa.Column("assigned_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],
@@ -156,7 +158,7 @@ def upgrade() -> None:
         sa.Column("next_steps", sa.Text(), nullable=False),
         sa.Column("eta", sa.String(length=200), nullable=False),
         sa.Column("author_id", sa.String(length=64), nullable=False),
-        sa.Column("posted_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],
@@ -175,12 +177,12 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("actor_id", sa.String(length=64), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("occurred_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", incidents.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("source", sa.String(length=500), nullable=True),
         sa.Column("source_key", sa.String(length=200), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("removed_at", incidents.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],

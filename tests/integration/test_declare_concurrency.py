@@ -1,0 +1,72 @@
+"""Declaring is idempotent under concurrency: the same `declare_key` submitted at once by several replicas (Slack
+resending a submission, a double click landing on two workers) makes one incident, and every caller gets it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from incidents import service
+from incidents.db import make_engine, make_session_factory, transaction
+from incidents.effects import Effect
+from incidents.models import Counter, Incident, OutboxMessage, TimelineEvent
+from incidents.process import Process
+
+CALLERS = 8
+ROUNDS = 5
+
+
+def declare_at_once(
+    sessions: sessionmaker[Session], key: str, now: datetime, process: Process
+) -> tuple[list[str], list[BaseException]]:
+    """CALLERS threads, each with its own session, declare with `key` at the same moment."""
+    barrier = threading.Barrier(CALLERS)
+    refs: list[str] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            with transaction(sessions) as s:
+                barrier.wait(timeout=10)
+                incident = service.declare(
+                    s,
+                    title="Checkout is failing",
+                    severity="SEV2",
+                    reporter_id="U01ALICE",
+                    now=now,
+                    process=process,
+                    declare_key=key,
+                )
+            refs.append(incident.ref)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted on by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(CALLERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return refs, errors
+
+
+@pytest.mark.postgres_only
+def test_concurrent_declares_with_one_key_make_one_incident_and_every_caller_gets_it(pg_url, now, process):
+    engine = make_engine(pg_url)
+    sessions = make_session_factory(engine)
+    try:
+        for number in range(1, ROUNDS + 1):
+            refs, errors = declare_at_once(sessions, f"V{number}", now, process)
+            assert errors == []
+            assert refs == [f"INC-{number}"] * CALLERS  # and no number is burned by the callers that lost
+        with sessions() as s:
+            assert s.scalar(select(func.count()).select_from(Incident)) == ROUNDS
+            assert s.scalar(select(Counter.value).where(Counter.name == "incident")) == ROUNDS
+            assert s.scalar(select(func.count()).select_from(TimelineEvent)) == ROUNDS
+            opened = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == Effect.OPEN_CHANNEL)
+            assert s.scalar(opened) == ROUNDS
+    finally:
+        engine.dispose()
