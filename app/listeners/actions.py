@@ -14,7 +14,7 @@ from app.blocks.card import parse_severity_value
 from app.blocks.modals import roles_modal, update_modal
 from app.deps import Deps
 from app.ids import CardAction
-from app.listeners.common import ephemeral, open_modal, read_incident, refused
+from app.listeners.common import ephemeral, open_incident_form, refused
 from incidents import service
 from incidents.db import transaction
 from incidents.errors import IncidentError
@@ -36,16 +36,6 @@ def register(app: App, deps: Deps) -> None:
         deps.wake_outbox()
         return result
 
-    def open_form(client: WebClient, body: dict[str, Any], respond: Respond, ref: str, build: Callable) -> None:
-        request_log.bind(incident=ref)
-        try:
-            incident = read_incident(deps, ref)
-        except IncidentError as exc:
-            ephemeral(respond)(refused(exc))
-            return
-        request_log.bind_incident(incident)
-        open_modal(client, body["trigger_id"], build(incident), tell=ephemeral(respond))
-
     @app.action(CardAction.ACKNOWLEDGE)
     def on_acknowledge(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -62,14 +52,14 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        open_form(client, body, respond, action.get("value", ""), roles_modal)
+        open_incident_form(deps, client, body, respond, action.get("value", ""), roles_modal)
 
     @app.action(CardAction.POST_UPDATE)
     def on_post_update(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        open_form(client, body, respond, action.get("value", ""), update_modal)
+        open_incident_form(deps, client, body, respond, action.get("value", ""), update_modal)
 
     @app.action(CardAction.CHANGE_SEVERITY)
     def on_change_severity(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:

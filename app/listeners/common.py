@@ -95,3 +95,18 @@ def ephemeral(respond: Callable[..., Any]) -> Callable[[str], None]:
         respond(text=text, response_type="ephemeral", replace_original=False)
 
     return tell
+
+
+def open_incident_form(
+    deps: Deps, client: WebClient, body: dict[str, Any], respond: Callable[..., Any], ref: str,
+    build: Callable[[Incident], View],
+) -> None:
+    """Open a modal about incident `ref` (a button's value) with the click's trigger id."""
+    request_log.bind(incident=ref)
+    try:
+        incident = read_incident(deps, ref)
+    except IncidentError as exc:
+        ephemeral(respond)(refused(exc))
+        return
+    request_log.bind_incident(incident)
+    open_modal(client, body["trigger_id"], build(incident), tell=ephemeral(respond))

@@ -13,7 +13,7 @@ from app.blocks.reminders import parse_snooze_value, snoozed_blocks
 from app.blocks.text import date
 from app.deps import Deps
 from app.ids import ReminderAction
-from app.listeners.common import ephemeral, open_modal, read_incident, refused
+from app.listeners.common import ephemeral, open_incident_form, refused
 from incidents import reminders, service
 from incidents.db import transaction
 from incidents.errors import IncidentError
@@ -25,15 +25,7 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        ref = action["value"]
-        request_log.bind(incident=ref)
-        try:
-            incident = read_incident(deps, ref)
-        except IncidentError as exc:
-            ephemeral(respond)(refused(exc))
-            return
-        request_log.bind_incident(incident)
-        open_modal(client, body["trigger_id"], update_modal(incident), tell=ephemeral(respond))
+        open_incident_form(deps, client, body, respond, action["value"], update_modal)
 
     @app.action(ReminderAction.SNOOZE)
     def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
