@@ -9,32 +9,18 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from app import request_log
 from app.blocks.card import parse_severity_value
 from app.blocks.modals import roles_modal, update_modal
 from app.deps import Deps
 from app.ids import CardAction
-from app.listeners.common import ephemeral, open_incident_form, refused
+from app.listeners.common import change_incident, ephemeral, open_incident_form
 from incidents import service
-from incidents.db import transaction
-from incidents.errors import IncidentError
 from incidents.models import Incident, Role
 
 
 def register(app: App, deps: Deps) -> None:
     def change(respond: Respond, ref: str, use_case: Callable[[Session, Incident], Any]) -> Any:
-        """Run one use case on the incident, wake the outbox; a refusal is told to the clicker only."""
-        request_log.bind(incident=ref)
-        try:
-            with transaction(deps.runtime.sessions) as session:
-                incident = service.lookup(session, ref)
-                request_log.bind_incident(incident)
-                result = use_case(session, incident)
-        except IncidentError as exc:
-            ephemeral(respond)(refused(exc))
-            return None
-        deps.wake_outbox()
-        return result
+        return change_incident(deps, respond, ref, use_case)
 
     @app.action(CardAction.ACKNOWLEDGE)
     def on_acknowledge(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:

@@ -10,11 +10,13 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
+from sqlalchemy.orm import Session
 
 from app import request_log
 from app.blocks.messages import incidents_list
 from app.deps import Deps
-from incidents import queries
+from incidents import queries, service
+from incidents.db import transaction
 from incidents.errors import IncidentError
 from incidents.models import Incident
 
@@ -110,3 +112,21 @@ def open_incident_form(
         return
     request_log.bind_incident(incident)
     open_modal(client, body["trigger_id"], build(incident), tell=ephemeral(respond))
+
+
+def change_incident(
+    deps: Deps, respond: Callable[..., Any], ref: str, use_case: Callable[[Session, Incident], Any]
+) -> Any:
+    """Run one use case on incident `ref` (a button's value) in one transaction and wake the outbox.
+    A refusal is told to the clicker only, and gives None."""
+    request_log.bind(incident=ref)
+    try:
+        with transaction(deps.runtime.sessions) as session:
+            incident = service.lookup(session, ref)
+            request_log.bind_incident(incident)
+            result = use_case(session, incident)
+    except IncidentError as exc:
+        ephemeral(respond)(refused(exc))
+        return None
+    deps.wake_outbox()
+    return result

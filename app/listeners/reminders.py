@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
-from app import request_log
 from app.blocks.modals import update_modal
 from app.blocks.reminders import parse_snooze_value, snoozed_blocks
 from app.blocks.text import date
 from app.deps import Deps
 from app.ids import ReminderAction
-from app.listeners.common import ephemeral, open_incident_form, refused
-from incidents import reminders, service
-from incidents.db import transaction
-from incidents.errors import IncidentError
+from app.listeners.common import change_incident, ephemeral, open_incident_form
+from incidents import reminders
+from incidents.models import Incident
 
 
 def register(app: App, deps: Deps) -> None:
@@ -35,22 +35,20 @@ def register(app: App, deps: Deps) -> None:
             ephemeral(respond)("That snooze picker is not attached to an incident.")
             return
         ref, minutes = parsed
-        request_log.bind(incident=ref)
         user_id = body["user"]["id"]
-        try:
-            with transaction(deps.runtime.sessions) as session:
-                incident = service.lookup(session, ref)
-                request_log.bind_incident(incident)
-                snoozed = reminders.snooze(session, incident, minutes=minutes, by=user_id, now=deps.now())
-                due = incident.next_update_due_at
-        except IncidentError as exc:
-            ephemeral(respond)(refused(exc))
+
+        def snooze(session: Session, incident: Incident) -> tuple[bool, datetime | None]:
+            snoozed = reminders.snooze(session, incident, minutes=minutes, by=user_id, now=deps.now())
+            return snoozed, incident.next_update_due_at
+
+        outcome = change_incident(deps, respond, ref, snooze)
+        if outcome is None:
             return
+        snoozed, due = outcome
         if not snoozed:
             when = date(due) if due else "later"
             ephemeral(respond)(f"Nothing to snooze: {ref}'s next stakeholder update is due {when} already.")
             return
-        deps.wake_outbox()
         respond(
             replace_original=True,
             text=f"{ref}: reminder snoozed for {minutes} minutes by <@{user_id}>.",

@@ -8,16 +8,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
+from sqlalchemy.orm import Session
 
 from app import request_log
 from app.blocks.timeline import followups_blocks, followups_text, parse_ref_value, timeline_blocks, timeline_text
 from app.deps import Deps
 from app.effects.common import direct_message
 from app.ids import TimelineAction
-from app.listeners.common import ephemeral, refused
+from app.listeners.common import change_incident, ephemeral, refused
 from app.subcommands import CommandContext, UsageError, no_arguments, parse_user, required_text, subcommand
 from incidents import service
-from incidents.db import transaction
 from incidents.errors import IncidentError
 from incidents.followups import add_followup, list_followups, mark_done
 from incidents.models import Incident
@@ -55,34 +55,29 @@ def register(app: App, deps: Deps) -> None:
             ephemeral(respond)("That button is not attached to a follow-up.")
             return
         ref, followup_id = parsed
-        request_log.bind(incident=ref)
         user_id = body["user"]["id"]
-        try:
-            with transaction(deps.runtime.sessions) as session:
-                incident = service.lookup(session, ref)
-                request_log.bind_incident(incident)
-                mark_done(session, incident, followup_id=followup_id, by=user_id, now=deps.now())
-                text, blocks = _followups(deps, incident, list_followups(session, incident))
-        except IncidentError as exc:
-            ephemeral(respond)(refused(exc))
+
+        def done(session: Session, incident: Incident) -> tuple[str, list[dict[str, Any]]]:
+            mark_done(session, incident, followup_id=followup_id, by=user_id, now=deps.now())
+            return _followups(deps, incident, list_followups(session, incident))
+
+        answer = change_incident(deps, respond, ref, done)
+        if answer is None:
             return
+        text, blocks = answer
         respond(replace_original=True, response_type="ephemeral", text=text, blocks=blocks)
 
     @app.action(TimelineAction.POSTMORTEM)
     def on_postmortem(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        ref = action.get("value", "")
-        request_log.bind(incident=ref)
-        try:
-            with transaction(deps.runtime.sessions) as session:
-                incident = service.lookup(session, ref)
-                request_log.bind_incident(incident)
-                queued = request_postmortem(session, incident, by=body["user"]["id"], now=deps.now())
-        except IncidentError as exc:
-            ephemeral(respond)(refused(exc))
-            return
-        deps.wake_outbox()
-        ephemeral(respond)(_postmortem_reply(incident, queued))
+
+        def ask(session: Session, incident: Incident) -> str:
+            queued = request_postmortem(session, incident, by=body["user"]["id"], now=deps.now())
+            return _postmortem_reply(incident, queued)
+
+        reply = change_incident(deps, respond, action.get("value", ""), ask)
+        if reply is not None:
+            ephemeral(respond)(reply)
 
 
 # --- subcommands --------------------------------------------------------------------------------------------
