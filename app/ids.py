@@ -91,6 +91,13 @@ class ReminderBlock(StrEnum):
     WINDOW = "reminder_window"  # prefix of a block id naming the window and stage (app.blocks.reminders.marker)
 
 
+class MessageBlock(StrEnum):
+    """Prefixes of the block ids a retry finds a posted message by when Slack's answer was lost (app.effects.posted)."""
+
+    TEXT = "message_text"  # + the outbox row's id: a channel message, a direct message, a role briefing
+    UPDATE = "status_update"  # + the status update's id: a stakeholder update, in the channel and in the thread
+
+
 class TimelineAction(StrEnum):
     """The timeline's page buttons (value: `INC-12:2`), a follow-up's Done button (value: `INC-12:<id>`), and the
     card's post-mortem button (value: the reference)."""

@@ -8,8 +8,38 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from app.blocks.card import status_label
 from app.blocks.text import channel, date, md, user
+from app.ids import MessageBlock
 from incidents.models import Incident, Role, StatusUpdate
 from incidents.process import DUTIES
+
+SECTION_MAX = 3000  # characters of a section block's text
+
+
+def text_blocks(text: str, block_id: str) -> list[Block]:
+    """A message's mrkdwn text as section blocks (cut at line ends where it can be), the first one `block_id`:
+    the text stays the notification, the block id lets a retry find the message (app.effects.posted)."""
+    chunks: list[str] = []
+    for line in (text or " ").split("\n"):
+        while len(line) > SECTION_MAX:
+            chunks.append(line[:SECTION_MAX])
+            line = line[SECTION_MAX:]
+        if chunks and len(chunks[-1]) + 1 + len(line) <= SECTION_MAX:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return [
+        SectionBlock(block_id=block_id if i == 0 else None, text=MarkdownTextObject(text=chunk or " "))
+        for i, chunk in enumerate(chunks)
+    ]
+
+
+def message_block_id(outbox_id: int) -> str:
+    """The block id of a plain message queued as outbox row `outbox_id` (unique among all the bot's messages)."""
+    return f"{MessageBlock.TEXT}:{outbox_id}"
+
+
+def update_block_id(update: StatusUpdate) -> str:
+    return f"{MessageBlock.UPDATE}:{update.id}"
 
 
 def update_blocks(incident: Incident, update: StatusUpdate) -> list[Block]:
@@ -22,7 +52,8 @@ def update_blocks(incident: Incident, update: StatusUpdate) -> list[Block]:
         fields.append(MarkdownTextObject(text="*Next steps*\n" + md(update.next_steps, 1900)))
     if update.eta:
         fields.append(MarkdownTextObject(text="*ETA*\n" + md(update.eta, 400)))
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(parts)))]
+    header = SectionBlock(block_id=update_block_id(update), text=MarkdownTextObject(text="\n".join(parts)))
+    blocks: list[Block] = [header]
     if fields:
         blocks.append(SectionBlock(fields=fields))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Posted by {user(update.author_id)}")]))
