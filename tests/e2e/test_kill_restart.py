@@ -3,13 +3,10 @@ nothing is doubled. Then SIGTERM: in-flight work finishes and the process exits 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
 from app.ids import CardBlock
-from app.sandbox.webapi import make_web_api, serve_in_thread
 from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
 from incidents.db import make_engine, make_session_factory
 from incidents.models import Incident, OutboxMessage, OutboxStatus
@@ -19,13 +16,6 @@ pytestmark = pytest.mark.e2e
 ALICE = "U01ALICE"
 LEASE = "2"
 
-
-@pytest.fixture
-def workspace() -> Iterator[tuple[Workspace, object]]:
-    ws = Workspace().seed_default()
-    api = serve_in_thread(make_web_api(ws))
-    yield ws, api
-    api.stop()
 
 
 def declare(bot: BotProcess, ws: Workspace, title: str) -> None:

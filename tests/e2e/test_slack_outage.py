@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
 from app.ids import CardBlock
-from app.sandbox.webapi import make_web_api, serve_in_thread
-from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
+from app.sandbox.workspace import INCIDENTS_CHANNEL_ID
 from incidents.db import make_engine, make_session_factory
 from incidents.models import Incident, OutboxMessage, OutboxStatus
 from tests.e2e.botprocess import BotProcess, get, wait_for
@@ -20,13 +18,6 @@ from tests.e2e.botprocess import BotProcess, get, wait_for
 pytestmark = pytest.mark.e2e
 ALICE = "U01ALICE"
 
-
-@pytest.fixture
-def workspace() -> Iterator[tuple[Workspace, object]]:
-    ws = Workspace().seed_default()
-    api = serve_in_thread(make_web_api(ws))
-    yield ws, api
-    api.stop()
 
 
 def metric(bot: BotProcess, name: str) -> float:
