@@ -92,14 +92,21 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     log = open(Path(data) / "server.log", "w")  # noqa: SIM115 - closed with the server
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=data, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli.main", "serve"],
+        cwd=data,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for(lambda: healthy(f"http://127.0.0.1:{port}/healthz") or server.poll() is not None, "the server")
         if server.poll() is not None:
             raise SystemExit(f"the server did not start:\n{(Path(data) / 'server.log').read_text()}")
-        slack = SlackClientSimulator(workspace, http_deliver(f"http://127.0.0.1:{port}/slack/events"),
-                                     signing_secret=SECRET)
+        slack = SlackClientSimulator(
+            workspace, http_deliver(f"http://127.0.0.1:{port}/slack/events"), signing_secret=SECRET
+        )
         channel_id, card_ts = declare(slack, workspace)
         workspace.latency = args.latency
         run(slack, workspace, channel_id, card_ts, args, f"http://127.0.0.1:{port}/slack/events")
@@ -130,8 +137,9 @@ def declare(slack: SlackClientSimulator, workspace: Workspace) -> tuple[str, str
     return channel.id, workspace.channel(channel.id).pins[0].ts
 
 
-def run(slack: SlackClientSimulator, workspace: Workspace, channel_id: str, card_ts: str,
-        args: argparse.Namespace, url: str) -> None:
+def run(
+    slack: SlackClientSimulator, workspace: Workspace, channel_id: str, card_ts: str, args: argparse.Namespace, url: str
+) -> None:
     """Each round: build and sign the requests first (so the load generator is idle during the burst), then
     release them all at once and time each until its HTTP answer."""
     users = [u for u in workspace.users if u != workspace.bot.id]
@@ -187,12 +195,16 @@ def run(slack: SlackClientSimulator, workspace: Workspace, channel_id: str, card
                 future.result()
             time.sleep(1.0)  # let the work after the acks (300 ms Slack calls) finish between rounds
 
-    print(f"Slack double latency {args.latency * 1000:.0f} ms per Web API call; {args.rounds} rounds of "
-          f"{args.concurrency} slash commands + {args.concurrency} button clicks at once")
+    print(
+        f"Slack double latency {args.latency * 1000:.0f} ms per Web API call; {args.rounds} rounds of "
+        f"{args.concurrency} slash commands + {args.concurrency} button clicks at once"
+    )
     for kind, values in latencies.items():
         if values:
-            print(f"  {kind + 's':9} n={len(values):4}  p50 {statistics.median(values):6.1f} ms  "
-                  f"p99 {percentile(values, 99):6.1f} ms  max {max(values):6.1f} ms  errors {errors[kind]}")
+            print(
+                f"  {kind + 's':9} n={len(values):4}  p50 {statistics.median(values):6.1f} ms  "
+                f"p99 {percentile(values, 99):6.1f} ms  max {max(values):6.1f} ms  errors {errors[kind]}"
+            )
         else:
             print(f"  {kind + 's':9} no answers; errors {errors[kind]}")
 

@@ -187,7 +187,7 @@ def main() -> None:
     }
     log = open(Path(data) / "server.log", "w")  # noqa: SIM115 - closed with the server
     server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
+        [sys.executable, "-m", "app.cli.main", "serve"],
         cwd=data,
         env=env,
         stdout=log,

@@ -36,9 +36,7 @@ def set_announcement(session: Session, incident_id: int, channel_id: str, ts: st
     return incident
 
 
-def record_slack_problem(
-    session: Session, incident_id: int, *, step: str, text: str, now: datetime
-) -> bool:
+def record_slack_problem(session: Session, incident_id: int, *, step: str, text: str, now: datetime) -> bool:
     """Note on the timeline that a Slack step failed, once per step. Returns True the first time."""
     incident = get_by_id(session, incident_id, for_update=True)
     already = session.scalar(

@@ -1,6 +1,6 @@
 """Asking for the post-mortem draft in the incident channel, and remembering that it was uploaded.
 
-The upload itself is a Slack side effect (Effect.UPLOAD_POSTMORTEM, carried out by app/effects/postmortem.py).
+The upload itself is a Slack side effect (Effect.UPLOAD_POSTMORTEM, carried out by app/delivery/handlers/postmortem.py).
 Recording each uploaded file on the timeline, keyed by the outbox message, makes the upload idempotent: a
 retry that finds the record does not upload again.
 """

@@ -18,7 +18,7 @@ Exactly once: a tick claims due rows with `SELECT ... FOR UPDATE SKIP LOCKED` (S
 BEGIN IMMEDIATE), and moves the stage, writes the timeline and enqueues the effect in that one transaction; the
 outbox key `reminder:<incident id>:<due>:<stage>` makes a repeat a no-op. The outbox then retries a failed send,
 with no attempt limit, until it is delivered or moot (`still_due`); the Slack handlers post each message once
-even when Slack's answer is lost (app/effects/reminders.py).
+even when Slack's answer is lost (app/delivery/handlers/reminders.py).
 
 Silence is counted from the start of the current window: the declaration, the last update or the reopening
 (`schedule.window_start`), never across a stretch when the incident was resolved. A new severity keeps the

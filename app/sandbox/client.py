@@ -78,51 +78,69 @@ class SlackClientSimulator:
         return result
 
     def global_shortcut(self, user_id: str, callback_id: str) -> Result:
-        return self._interaction({**self._common("shortcut", user_id), "callback_id": callback_id,
-                                  "action_ts": self._action_ts()})
+        return self._interaction(
+            {**self._common("shortcut", user_id), "callback_id": callback_id, "action_ts": self._action_ts()}
+        )
 
     def message_shortcut(self, user_id: str, channel_id: str, message_ts: str, callback_id: str) -> Result:
         ws = self.workspace
         channel, message = ws.channel(channel_id), ws.message(channel_id, message_ts)
-        return self._interaction({
-            **self._common("message_action", user_id),
-            "callback_id": callback_id,
-            "action_ts": self._action_ts(),
-            "channel": {"id": channel.id, "name": channel.name},
-            "message_ts": message.ts,
-            "message": message_json(ws, message),
-            "response_url": ws.new_response_url(channel.id, user_id, message_ts=message.ts),
-        })
+        return self._interaction(
+            {
+                **self._common("message_action", user_id),
+                "callback_id": callback_id,
+                "action_ts": self._action_ts(),
+                "channel": {"id": channel.id, "name": channel.name},
+                "message_ts": message.ts,
+                "message": message_json(ws, message),
+                "response_url": ws.new_response_url(channel.id, user_id, message_ts=message.ts),
+            }
+        )
 
     # block actions
 
-    def click(self, user_id: str, channel_id: str, message_ts: str, action_id: str, value: Any = None,
-              block_id: str | None = None) -> Result:
+    def click(
+        self,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        action_id: str,
+        value: Any = None,
+        block_id: str | None = None,
+    ) -> Result:
         """Press a button (or any element) of a message the user sees, ephemeral ones included."""
         return self._act_on_message(user_id, channel_id, message_ts, action_id, value, block_id)
 
-    def select(self, user_id: str, channel_id: str, message_ts: str, action_id: str, value: Any,
-               block_id: str | None = None) -> Result:
+    def select(
+        self, user_id: str, channel_id: str, message_ts: str, action_id: str, value: Any, block_id: str | None = None
+    ) -> Result:
         """Pick in a select / datepicker / checkboxes of a message: `value` is an option value, a user id..."""
         return self._act_on_message(user_id, channel_id, message_ts, action_id, value, block_id)
 
-    def click_in_view(self, user_id: str, view_id: str, action_id: str, value: Any = None,
-                      block_id: str | None = None) -> Result:
+    def click_in_view(
+        self, user_id: str, view_id: str, action_id: str, value: Any = None, block_id: str | None = None
+    ) -> Result:
         return self._act_in_view(user_id, view_id, action_id, value, block_id)
 
-    def select_in_view(self, user_id: str, view_id: str, action_id: str, value: Any,
-                       block_id: str | None = None) -> Result:
+    def select_in_view(
+        self, user_id: str, view_id: str, action_id: str, value: Any, block_id: str | None = None
+    ) -> Result:
         return self._act_in_view(user_id, view_id, action_id, value, block_id)
 
-    def _act_on_message(self, user_id: str, channel_id: str, ts: str, action_id: str, value: Any,
-                        block_id: str | None) -> Result:
+    def _act_on_message(
+        self, user_id: str, channel_id: str, ts: str, action_id: str, value: Any, block_id: str | None
+    ) -> Result:
         ws = self.workspace
         channel = ws.channel(channel_id)
         ephemeral = ws.find_ephemeral(channel.id, user_id, ts)
         source = ephemeral or ws.message(channel.id, ts)
         block, element = find_element(source.blocks, action_id, block_id)
-        container: JSON = {"type": "message", "message_ts": ts, "channel_id": channel.id,
-                           "is_ephemeral": ephemeral is not None}
+        container: JSON = {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel.id,
+            "is_ephemeral": ephemeral is not None,
+        }
         if source.thread_ts:
             container["thread_ts"] = source.thread_ts
         payload = {
@@ -142,12 +160,14 @@ class SlackClientSimulator:
         block, element = find_element(view.body.get("blocks") or [], action_id, block_id)
         if holds_state(element):
             view.state.setdefault(block["block_id"], {})[element["action_id"]] = state_entry(element, value)
-        return self._interaction({
-            **self._common("block_actions", user_id),
-            "container": {"type": "view", "view_id": view.id},
-            "view": view_json(self.workspace, view),
-            "actions": [action_entry(element, block["block_id"], value, self._action_ts())],
-        })
+        return self._interaction(
+            {
+                **self._common("block_actions", user_id),
+                "container": {"type": "view", "view_id": view.id},
+                "view": view_json(self.workspace, view),
+                "actions": [action_entry(element, block["block_id"], value, self._action_ts())],
+            }
+        )
 
     # modals
 
@@ -156,11 +176,13 @@ class SlackClientSimulator:
         The answer's `response_action` (errors / update / push / clear) is applied; an empty 200 closes it."""
         view = self._view_of(user_id, view_id)
         view.state = self._submitted_state(view, values or {})
-        result = self._interaction({
-            **self._common("view_submission", user_id),
-            "view": view_json(self.workspace, view),
-            "response_urls": [],
-        })
+        result = self._interaction(
+            {
+                **self._common("view_submission", user_id),
+                "view": view_json(self.workspace, view),
+                "response_urls": [],
+            }
+        )
         if result.status == 200:
             self._apply_view_answer(view, result.json if isinstance(result.json, dict) else {})
         return result
@@ -170,8 +192,9 @@ class SlackClientSimulator:
         view = self._view_of(user_id, view_id)
         result = None
         if view.body.get("notify_on_close"):
-            result = self._interaction({**self._common("view_closed", user_id),
-                                        "view": view_json(self.workspace, view), "is_cleared": False})
+            result = self._interaction(
+                {**self._common("view_closed", user_id), "view": view_json(self.workspace, view), "is_cleared": False}
+            )
         self.workspace.modals.close(view.id)
         return result
 
@@ -192,8 +215,10 @@ class SlackClientSimulator:
             if key in pending:
                 entry = state_entry(element, pending.pop(key))
             else:
-                entry = view.state.get(key[0], {}).get(key[1]) or {"type": element["type"],
-                                                                   **initial_selection(element)}
+                entry = view.state.get(key[0], {}).get(key[1]) or {
+                    "type": element["type"],
+                    **initial_selection(element),
+                }
             if block.get("type") == "input" and not block.get("optional") and is_empty(entry):
                 raise SubmissionRefused(f"required input {key[0]}/{key[1]} is empty")
             state.setdefault(key[0], {})[key[1]] = entry
@@ -221,16 +246,23 @@ class SlackClientSimulator:
 
     # Events API
 
-    def event(self, event: JSON, retry_num: int | None = None, *, retry_reason: str = "http_timeout",
-              event_id: str | None = None) -> Result:
+    def event(
+        self,
+        event: JSON,
+        retry_num: int | None = None,
+        *,
+        retry_reason: str = "http_timeout",
+        event_id: str | None = None,
+    ) -> Result:
         """An `event_callback`; pass a previous `event_id` with `retry_num` (1..3) to redeliver it as Slack's
         retries do, with `X-Slack-Retry-Num` / `X-Slack-Retry-Reason`."""
         if event_id is not None and event_id in self.sent_events:
             body = self.sent_events[event_id]
         else:
             event_id = event_id or f"Ev0SB{next(self._event_ids):06d}"
-            body = envelope(self.workspace, event, event_id=event_id, event_time=int(self.clock()),
-                            token=self.verification_token)
+            body = envelope(
+                self.workspace, event, event_id=event_id, event_time=int(self.clock()), token=self.verification_token
+            )
             self.sent_events[event_id] = body
         headers = {RETRY_NUM_HEADER: str(retry_num), RETRY_REASON_HEADER: retry_reason} if retry_num else {}
         return self._send(json.dumps(body).encode(), JSON_BODY, headers)
@@ -246,25 +278,33 @@ class SlackClientSimulator:
 
     def react(self, user_id: str, channel_id: str, ts: str, name: str) -> Result:
         message = self.workspace.add_reaction(channel_id, ts, name, user_id)
-        return self.event(reaction_event(self.workspace, "reaction_added", user=user_id, message=message,
-                                         name=name, event_ts=self._event_ts()))
+        return self.event(
+            reaction_event(
+                self.workspace, "reaction_added", user=user_id, message=message, name=name, event_ts=self._event_ts()
+            )
+        )
 
     def unreact(self, user_id: str, channel_id: str, ts: str, name: str) -> Result:
         message = self.workspace.remove_reaction(channel_id, ts, name, user_id)
-        return self.event(reaction_event(self.workspace, "reaction_removed", user=user_id, message=message,
-                                         name=name, event_ts=self._event_ts()))
+        return self.event(
+            reaction_event(
+                self.workspace, "reaction_removed", user=user_id, message=message, name=name, event_ts=self._event_ts()
+            )
+        )
 
     def pin(self, user_id: str, channel_id: str, ts: str) -> Result:
         pin = self.workspace.pin(channel_id, ts, user_id)
         message = self.workspace.message(channel_id, ts)
-        return self.event(pin_event(self.workspace, "pin_added", user=user_id, message=message, pin=pin,
-                                    event_ts=self._event_ts()))
+        return self.event(
+            pin_event(self.workspace, "pin_added", user=user_id, message=message, pin=pin, event_ts=self._event_ts())
+        )
 
     def unpin(self, user_id: str, channel_id: str, ts: str) -> Result:
         pin = self.workspace.unpin(channel_id, ts)
         message = self.workspace.message(channel_id, ts)
-        return self.event(pin_event(self.workspace, "pin_removed", user=user_id, message=message, pin=pin,
-                                    event_ts=self._event_ts()))
+        return self.event(
+            pin_event(self.workspace, "pin_removed", user=user_id, message=message, pin=pin, event_ts=self._event_ts())
+        )
 
     # transport
 

@@ -32,8 +32,12 @@ def envelope(ws: Workspace, event: JSON, *, event_id: str, event_time: int, toke
 
 
 def message_event(ws: Workspace, message: Message) -> JSON:
-    event = {**message_json(ws, message), "channel": message.channel, "event_ts": message.ts,
-             "channel_type": "group" if ws.channel(message.channel).is_private else "channel"}
+    event = {
+        **message_json(ws, message),
+        "channel": message.channel,
+        "event_ts": message.ts,
+        "channel_type": "group" if ws.channel(message.channel).is_private else "channel",
+    }
     if message.user and not message.bot_id:
         event["client_msg_id"] = f"{ws.ids.token(8)}-{ws.ids.token(4)}-{ws.ids.token(4)}-{ws.ids.token(12)}"
     return event

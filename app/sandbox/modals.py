@@ -120,9 +120,9 @@ class Modals:
             view = self.view(view_id)
             stack = self._stacks.get(view.user, [])
             if view_id in stack:
-                for gone in stack[stack.index(view_id):]:
+                for gone in stack[stack.index(view_id) :]:
                     self._views[gone].is_open = False
-                del stack[stack.index(view_id):]
+                del stack[stack.index(view_id) :]
 
     def clear(self, user_id: str) -> None:
         with self._lock:

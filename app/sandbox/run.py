@@ -4,7 +4,7 @@ One HTTP server (127.0.0.1 unless HOST is set explicitly) carries everything:
 
     /sandbox, /sandbox/api/...        the page and its JSON API (app.sandbox.ui)
     /api/<method>, /upload/, /response/   the Slack Web API double the bot's WebClient talks to
-    /slack/events, /healthz           the bot itself: the same `app.server.Bot` (Bolt app, outbox worker,
+    /slack/events, /healthz           the bot itself: the same `app.http.server.Bot` (Bolt app, outbox worker,
                                       reminder scheduler) production runs, with settings that point it here
 
 The bot gets a random signing secret and bot token, `SLACK_API_URL` set to this server's `/api/`, and a drill
@@ -67,8 +67,9 @@ class Router:
             target = self.bot
         if target is None:
             body = b"The sandbox is starting."
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain"),
-                                                       ("Content-Length", str(len(body)))])
+            start_response(
+                "503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+            )
             return [body]
         return target(environ, start_response)
 
@@ -76,15 +77,17 @@ class Router:
 def sandbox_settings(settings: Settings, *, api_url: str, signing_secret: str, bot_token: str) -> Settings:
     data_dir = Path(settings.data_dir)
     maps = settings.ownership_map_path or tuple(p for p in [example_ownership_map()] if p is not None)
-    return settings.model_copy(update={
-        "slack_bot_token": SecretStr(bot_token),
-        "slack_signing_secret": SecretStr(signing_secret),
-        "slack_app_token": None,
-        "slack_api_url": api_url,
-        "database_url": f"sqlite:///{(data_dir / DATABASE_NAME).as_posix()}",
-        "ownership_map_path": maps,
-        "run_scheduler_in_web": True,
-    })
+    return settings.model_copy(
+        update={
+            "slack_bot_token": SecretStr(bot_token),
+            "slack_signing_secret": SecretStr(signing_secret),
+            "slack_app_token": None,
+            "slack_api_url": api_url,
+            "database_url": f"sqlite:///{(data_dir / DATABASE_NAME).as_posix()}",
+            "ownership_map_path": maps,
+            "run_scheduler_in_web": True,
+        }
+    )
 
 
 def _fresh_database(data_dir: Path) -> None:
@@ -109,7 +112,7 @@ class Sandbox:
     workspace: Workspace
     clock: DrillClock
     runtime: Runtime
-    bot: Any  # app.server.Bot
+    bot: Any  # app.http.server.Bot
     server: RunningServer
 
     def stop(self) -> None:
@@ -120,7 +123,7 @@ class Sandbox:
 
 def start_sandbox(settings: Settings, *, host: str = LOOPBACK, port: int | None = None) -> Sandbox:
     """Seed the workspace, serve it, build and start the bot; `port=0` takes any free port."""
-    from app.server import Bot
+    from app.http.server import Bot
 
     clock = DrillClock()
     workspace = Workspace(clock=clock.monotonic, wall_clock=clock.timestamp)
@@ -138,7 +141,10 @@ def start_sandbox(settings: Settings, *, host: str = LOOPBACK, port: int | None 
         bot = Bot(runtime)
         simulator = SlackClientSimulator(workspace, http_deliver(f"{local}slack/events"), signing_secret=secret)
         router.ui = SandboxUI(
-            workspace, simulator, clock, _facts(bot_settings),
+            workspace,
+            simulator,
+            clock,
+            _facts(bot_settings),
             after_skip=_run_reminders_now(bot),
             incidents=_incident_list(runtime),
             postmortem=_postmortem(runtime, workspace, bot),
@@ -161,13 +167,17 @@ def run_sandbox(runtime: Runtime) -> None:
     settings = runtime.settings
     host = sandbox_host(settings)
     if host not in (LOOPBACK, "localhost", "::1"):
-        log.warning("sandbox.listening_beyond_this_machine", host=host,
-                    hint="the sandbox has no login: anyone who reaches this port can act as anyone")
+        log.warning(
+            "sandbox.listening_beyond_this_machine",
+            host=host,
+            hint="the sandbox has no login: anyone who reaches this port can act as anyone",
+        )
     try:
         sandbox = start_sandbox(settings, host=host)
     except OSError as exc:
-        raise SettingsError([f"PORT: cannot listen on {host}:{settings.port} ({exc.strerror}); "
-                             "set PORT to a free port"]) from None
+        raise SettingsError(
+            [f"PORT: cannot listen on {host}:{settings.port} ({exc.strerror}); set PORT to a free port"]
+        ) from None
     print(
         "\nNo Slack credentials are set (SLACK_BOT_TOKEN), so the bot runs in the sandbox: a local Slack "
         f"workspace.\n\n    Open {sandbox.url}\n\nPress Ctrl-C to stop.\n",
@@ -190,7 +200,7 @@ def run_sandbox(runtime: Runtime) -> None:
 def _facts(settings: Settings) -> PageFacts:
     from zoneinfo import ZoneInfo
 
-    from app.ids import Callback
+    from app.slack.ids import Callback
 
     return PageFacts(
         command=settings.slash_command,
@@ -203,7 +213,7 @@ def _facts(settings: Settings) -> PageFacts:
 
 def _run_reminders_now(bot: Any) -> Callable[[], None]:
     """After a skip: a scheduler tick at once (reminders and escalations now due), then the outbox delivers."""
-    from app.scheduler import ReminderScheduler
+    from app.delivery.scheduler import ReminderScheduler
 
     def tick() -> None:
         for service in bot.background:
@@ -220,8 +230,12 @@ def _incident_list(runtime: Runtime) -> Callable[[], list[dict[str, Any]]]:
     def incidents() -> list[dict[str, Any]]:
         with runtime.sessions() as session:
             return [
-                {"ref": i.ref, "title": "(private)" if i.private else i.title, "status": i.status,
-                 "postmortem_url": f"/sandbox/api/incidents/{i.ref}/postmortem.md"}
+                {
+                    "ref": i.ref,
+                    "title": "(private)" if i.private else i.title,
+                    "status": i.status,
+                    "postmortem_url": f"/sandbox/api/incidents/{i.ref}/postmortem.md",
+                }
                 for i in recent_incidents(session, limit=20)
             ]
 
@@ -246,9 +260,15 @@ def _postmortem(runtime: Runtime, workspace: Workspace, bot: Any) -> Callable[[s
                 incident = get_incident(session, ref)
             except (IncidentError, ValueError):
                 return None
-            data = build(session, incident, now=runtime.now(), timezone=runtime.settings.timezone,
-                         process=runtime.process, owners_of=owners_from_map(owners.current()) if owners else None,
-                         name_of=name_of)
+            data = build(
+                session,
+                incident,
+                now=runtime.now(),
+                timezone=runtime.settings.timezone,
+                process=runtime.process,
+                owners_of=owners_from_map(owners.current()) if owners else None,
+                name_of=name_of,
+            )
         return f"{data.ref}-postmortem.md", render_markdown(data, template_path=runtime.settings.postmortem_template)
 
     return postmortem

@@ -79,8 +79,9 @@ def _usergroup(workspace: Workspace, reference: str, label: str, members: Iterab
     with workspace.lock:
         if reference.startswith("S"):
             if reference not in workspace.usergroups:
-                workspace.add_usergroup(f"{label.lower().replace(' ', '-')}-team", label, list(members),
-                                        group_id=reference)
+                workspace.add_usergroup(
+                    f"{label.lower().replace(' ', '-')}-team", label, list(members), group_id=reference
+                )
         elif not any(g.handle == handle for g in workspace.usergroups.values()):
             workspace.add_usergroup(handle, label, list(members))
 

@@ -46,7 +46,11 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Running
     workspace = getattr(app, "workspace", None)
     if workspace is not None:
         workspace.server_url = url
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                              name=f"sandbox-http-{server.server_address[1]}")
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        daemon=True,
+        name=f"sandbox-http-{server.server_address[1]}",
+    )
     thread.start()
     return RunningServer(url, server, thread)

@@ -74,8 +74,7 @@ def channel_json(channel: Channel, *, viewer: str, num_members: bool = False) ->
 
 
 def message_json(ws: Workspace, message: Message) -> JSON:
-    shape: JSON = {"type": "message", "ts": message.ts, "user": message.user, "text": message.text,
-                   "team": ws.team_id}
+    shape: JSON = {"type": "message", "ts": message.ts, "user": message.user, "text": message.text, "team": ws.team_id}
     if message.subtype:
         shape["subtype"] = message.subtype
     if message.bot_id:
@@ -114,13 +113,18 @@ def _thread_summary(ws: Workspace, parent: Message) -> JSON:
 
 
 def _bot_profile(ws: Workspace) -> JSON:
-    return {"id": ws.bot.bot_id, "app_id": ws.app_id, "name": ws.bot.name, "deleted": False,
-            "team_id": ws.team_id}
+    return {"id": ws.bot.bot_id, "app_id": ws.app_id, "name": ws.bot.name, "deleted": False, "team_id": ws.team_id}
 
 
 def ephemeral_json(ws: Workspace, ephemeral: Ephemeral) -> JSON:
-    shape: JSON = {"type": "message", "subtype": "bot_message", "ts": ephemeral.ts, "text": ephemeral.text,
-                   "bot_id": ws.bot.bot_id, "is_ephemeral": True}
+    shape: JSON = {
+        "type": "message",
+        "subtype": "bot_message",
+        "ts": ephemeral.ts,
+        "text": ephemeral.text,
+        "bot_id": ws.bot.bot_id,
+        "is_ephemeral": True,
+    }
     if ephemeral.blocks:
         shape["blocks"] = ephemeral.blocks
     return shape

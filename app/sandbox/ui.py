@@ -31,8 +31,13 @@ API = f"{PREFIX}/api/"
 SKIPS = (5, 15, 30, 60)
 MAX_BODY = 1_000_000
 REQUIRED = "Please complete this required field."
-STATIC_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-                ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 
 log = structlog.get_logger(__name__)
 Answer = tuple[int, list[tuple[str, str]], bytes]
@@ -90,8 +95,10 @@ class SandboxUI:
             status, headers, body = _json({"ok": False, "error": str(exc).strip("'\"")}, 400)
         except ApiError as exc:
             status, headers, body = _json({"ok": False, "error": f"Slack refused: {exc.error.value}"}, 400)
-        start_response(f"{status} {HTTPStatus(status).phrase}",
-                       [*headers, ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+        start_response(
+            f"{status} {HTTPStatus(status).phrase}",
+            [*headers, ("Content-Length", str(len(body))), ("Cache-Control", "no-store")],
+        )
         return [body]
 
     # routing
@@ -125,7 +132,7 @@ class SandboxUI:
         return _text("Not Found", 404)
 
     def _static(self, name: str) -> Answer:
-        suffix = name[name.rfind("."):] if "." in name else ""
+        suffix = name[name.rfind(".") :] if "." in name else ""
         if "/" in name or name.startswith(".") or suffix not in STATIC_TYPES:
             return _text("Not Found", 404)
         resource = resources.files("app.sandbox").joinpath("static", name)
@@ -140,8 +147,15 @@ class SandboxUI:
         if viewer not in everyone:
             viewer = everyone[0] if everyone else ""
         offset = int(self.clock.offset.total_seconds() // 60)
-        state = page_state(self.workspace, viewer, now=self.clock(), offset_minutes=offset, facts=self.facts,
-                           view_errors=self.view_errors, incidents=self.incidents())
+        state = page_state(
+            self.workspace,
+            viewer,
+            now=self.clock(),
+            offset_minutes=offset,
+            facts=self.facts,
+            view_errors=self.view_errors,
+            incidents=self.incidents(),
+        )
         if query.get("since") == state["version"]:
             return {"unchanged": True, "version": state["version"]}
         return state
@@ -157,16 +171,22 @@ class SandboxUI:
             return _text("Not Found", 404)
         if not file.completed or file.content is None:
             return _text("Not Found", 404)
-        return 200, [("Content-Type", "application/octet-stream"),
-                     ("Content-Disposition", _attachment(file.name))], file.content
+        return (
+            200,
+            [("Content-Type", "application/octet-stream"), ("Content-Disposition", _attachment(file.name))],
+            file.content,
+        )
 
     def _postmortem(self, ref: str) -> Answer:
         found = self.postmortem(ref) if self.postmortem else None
         if found is None:
             return _text(f"No post-mortem for {ref}", 404)
         filename, markdown = found
-        return 200, [("Content-Type", "text/markdown; charset=utf-8"),
-                     ("Content-Disposition", _attachment(filename))], markdown.encode()
+        return (
+            200,
+            [("Content-Type", "text/markdown; charset=utf-8"), ("Content-Disposition", _attachment(filename))],
+            markdown.encode(),
+        )
 
     # acting: each returns {"ok": ...} for the page
 
@@ -260,8 +280,9 @@ class SandboxUI:
         callback_id = _required(body, "callback_id")
         if callback_id not in {s["callback_id"] for s in self.facts.shortcuts}:
             raise Refused(f"unknown shortcut {callback_id!r}")
-        return _outcome(self.simulator.message_shortcut(user, _required(body, "channel"), _required(body, "ts"),
-                                                        callback_id))
+        return _outcome(
+            self.simulator.message_shortcut(user, _required(body, "channel"), _required(body, "ts"), callback_id)
+        )
 
     def _skip(self, body: dict[str, Any]) -> dict[str, Any]:
         minutes = body.get("minutes")

@@ -94,8 +94,10 @@ def _message(ws: Workspace, m: Message, viewer: str, pinned: set[str], tz: Any) 
         "edited": bool(m.edited),
         "pinned": m.ts in pinned,
         "ephemeral": False,
-        "reactions": [{"name": name, "count": len(users), "users": list(users), "mine": viewer in users}
-                      for name, users in m.reactions.items()],
+        "reactions": [
+            {"name": name, "count": len(users), "users": list(users), "mine": viewer in users}
+            for name, users in m.reactions.items()
+        ],
         "files": [file_entry(ws, f) for f in m.files],
     }
 
@@ -103,9 +105,20 @@ def _message(ws: Workspace, m: Message, viewer: str, pinned: set[str], tz: Any) 
 def _ephemeral(e: Ephemeral, bot: str, tz: Any) -> JSON:
     """Shown as from the app, as Slack shows a bot's ephemeral replies."""
     time_label, iso = _when(e.ts, tz)
-    return {"ts": e.ts, "user": bot, "text": e.text, "blocks": e.blocks, "time": time_label, "iso": iso,
-            "thread_ts": e.thread_ts, "edited": False, "pinned": False, "ephemeral": True, "reactions": [],
-            "files": []}
+    return {
+        "ts": e.ts,
+        "user": bot,
+        "text": e.text,
+        "blocks": e.blocks,
+        "time": time_label,
+        "iso": iso,
+        "thread_ts": e.thread_ts,
+        "edited": False,
+        "pinned": False,
+        "ephemeral": True,
+        "reactions": [],
+        "files": [],
+    }
 
 
 def _conversation(ws: Workspace, channel: Channel, viewer: str, tz: Any) -> list[JSON]:
@@ -128,9 +141,16 @@ def _conversation(ws: Workspace, channel: Channel, viewer: str, tz: Any) -> list
 
 def _view(view: Any, errors: dict[str, str]) -> JSON:
     body = view.body
-    return {"id": view.id, "hash": view.hash, "title": body.get("title"), "submit": body.get("submit"),
-            "close": body.get("close"), "blocks": body.get("blocks") or [], "callback_id": body.get("callback_id"),
-            "errors": errors}
+    return {
+        "id": view.id,
+        "hash": view.hash,
+        "title": body.get("title"),
+        "submit": body.get("submit"),
+        "close": body.get("close"),
+        "blocks": body.get("blocks") or [],
+        "callback_id": body.get("callback_id"),
+        "errors": errors,
+    }
 
 
 def page_state(
@@ -150,8 +170,7 @@ def page_state(
         ephemerals: dict[str, list[JSON]] = {}
         for e in ws.ephemerals_for(viewer):
             ephemerals.setdefault(e.channel, []).append(_ephemeral(e, ws.bot.id, tz))
-        files = [file_entry(ws, f.id) for f in ws.files.all()
-                 if any(c.id in f.channels for c in channels)]
+        files = [file_entry(ws, f.id) for f in ws.files.all() if any(c.id in f.channels for c in channels)]
         state = {
             "me": viewer,
             "command": facts.command,

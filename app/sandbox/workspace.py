@@ -184,8 +184,15 @@ class Workspace:
             if existing is not None and existing.is_im:
                 return existing
             self.user(user_id)
-            channel = Channel(self.ids.new("D"), user_id, True, self.bot.id, self.ids.now(),
-                              members=[self.bot.id, user_id], is_im=True)
+            channel = Channel(
+                self.ids.new("D"),
+                user_id,
+                True,
+                self.bot.id,
+                self.ids.now(),
+                members=[self.bot.id, user_id],
+                is_im=True,
+            )
             self.channels[channel.id] = channel
             self._messages[channel.id] = []
             return channel
@@ -286,8 +293,9 @@ class Workspace:
         """The thread's parent then its replies, oldest first."""
         return [m for m in self.messages(channel_ref) if thread_ts in (m.ts, m.thread_ts)]
 
-    def update_message(self, channel_ref: str, ts: str, *, text: str | None, blocks: list[JSON] | None,
-                       editor: str | None = None) -> Message:
+    def update_message(
+        self, channel_ref: str, ts: str, *, text: str | None, blocks: list[JSON] | None, editor: str | None = None
+    ) -> Message:
         with self.lock:
             message = self.message(channel_ref, ts)
             if text is not None:
@@ -303,12 +311,23 @@ class Workspace:
             message = self.message(channel_ref, ts)
             self._messages[message.channel].remove(message)
 
-    def post_ephemeral(self, channel_ref: str, user: str, *, text: str = "", blocks: list[JSON] | None = None,
-                       thread_ts: str | None = None) -> Ephemeral:
+    def post_ephemeral(
+        self,
+        channel_ref: str,
+        user: str,
+        *,
+        text: str = "",
+        blocks: list[JSON] | None = None,
+        thread_ts: str | None = None,
+    ) -> Ephemeral:
         with self.lock:
             ephemeral = Ephemeral(
-                self.channel(channel_ref).id, user, self.ids.ts(), text,
-                with_generated_ids(blocks or [], self.ids.short), thread_ts,
+                self.channel(channel_ref).id,
+                user,
+                self.ids.ts(),
+                text,
+                with_generated_ids(blocks or [], self.ids.short),
+                thread_ts,
             )
             self.ephemerals.append(ephemeral)
             return ephemeral
@@ -316,8 +335,7 @@ class Workspace:
     def ephemerals_for(self, user: str, channel_ref: str | None = None) -> list[Ephemeral]:
         with self.lock:
             channel_id = self.channel(channel_ref).id if channel_ref else None
-            return [e for e in self.ephemerals
-                    if e.user == user and not e.deleted and channel_id in (None, e.channel)]
+            return [e for e in self.ephemerals if e.user == user and not e.deleted and channel_id in (None, e.channel)]
 
     def find_ephemeral(self, channel_ref: str, user: str, ts: str) -> Ephemeral | None:
         return next((e for e in self.ephemerals_for(user, channel_ref) if e.ts == ts), None)
@@ -419,8 +437,9 @@ class Workspace:
                 original.text = text
                 original.blocks = with_generated_ids(blocks or [], self.ids.short)
             elif payload.get("response_type") == "in_channel":
-                self.post_message(channel, user=self.bot.id, text=text, blocks=blocks,
-                                  thread_ts=payload.get("thread_ts"))
+                self.post_message(
+                    channel, user=self.bot.id, text=text, blocks=blocks, thread_ts=payload.get("thread_ts")
+                )
             else:
                 self.post_ephemeral(channel, user, text=text, blocks=blocks, thread_ts=payload.get("thread_ts"))
 
@@ -432,8 +451,9 @@ class Workspace:
 
     # Web API calls
 
-    def record_call(self, method: str, args: dict[str, Any], *, ok: bool, error: str | None,
-                    http_status: int = 200) -> Call:
+    def record_call(
+        self, method: str, args: dict[str, Any], *, ok: bool, error: str | None, http_status: int = 200
+    ) -> Call:
         with self.lock:
             call = Call(method, args, ok, error, self.clock(), http_status)
             self.calls.append(call)

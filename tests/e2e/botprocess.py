@@ -70,7 +70,7 @@ class BotProcess:
     def start(self) -> BotProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it; closed when we stop it
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve"],
+            [sys.executable, "-m", "app.cli.main", "serve"],
             cwd=self.cwd,
             env=self.env,
             stdout=log,

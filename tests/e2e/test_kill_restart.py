@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.ids import CardBlock
 from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
+from app.slack.ids import CardBlock
 from incidents.db import make_engine, make_session_factory
 from incidents.models import Incident, OutboxMessage, OutboxStatus
 from tests.e2e.botprocess import BotProcess, wait_for
@@ -15,7 +15,6 @@ from tests.e2e.botprocess import BotProcess, wait_for
 pytestmark = pytest.mark.e2e
 ALICE = "U01ALICE"
 LEASE = "2"
-
 
 
 def declare(bot: BotProcess, ws: Workspace, title: str) -> None:

@@ -71,7 +71,7 @@ def sandbox_url(tmp_path: Path) -> Iterator[str]:
     env |= {"PORT": str(port), "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
     log = (tmp_path / "serve.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
+        [sys.executable, "-m", "app.cli.main", "serve"],
         cwd=tmp_path,
         env=env | {"PYTHONPATH": str(REPO)},
         stdout=log,

@@ -9,15 +9,14 @@ import time
 import pytest
 from sqlalchemy import select
 
-from app.ids import CardBlock
 from app.sandbox.workspace import INCIDENTS_CHANNEL_ID
+from app.slack.ids import CardBlock
 from incidents.db import make_engine, make_session_factory
 from incidents.models import Incident, OutboxMessage, OutboxStatus
 from tests.e2e.botprocess import BotProcess, get, wait_for
 
 pytestmark = pytest.mark.e2e
 ALICE = "U01ALICE"
-
 
 
 def metric(bot: BotProcess, name: str) -> float:

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from app import server
-from app.cli import main
+from app.cli.main import main
+from app.http import server
 from incidents import db, service
 from incidents.db import make_engine, make_session_factory, transaction
 from incidents.queries import get_incident
@@ -82,7 +82,6 @@ def test_list_all_hides_private_titles(run, scripted):
     assert "Secret thing" not in result.output
 
 
-
 def test_list_all_shows_every_open_incident_and_the_recently_resolved_ones(run, database_url, now, process):
     """An old incident still open is never pushed out by newer resolved ones: the limit counts resolved ones."""
     engine = make_engine(database_url)
@@ -102,6 +101,7 @@ def test_list_all_shows_every_open_incident_and_the_recently_resolved_ones(run, 
     assert refs() == [f"INC-{n}" for n in range(22, 2, -1)] + ["INC-1"]  # 20 resolved, then the open one
     assert refs("--limit", "2") == ["INC-22", "INC-21", "INC-1"]
     assert refs("--limit", "0") == ["INC-1"]
+
 
 def test_show_prints_roles_durations_and_timeline(run, scripted):
     result = run("show", "inc-1")

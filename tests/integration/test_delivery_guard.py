@@ -12,9 +12,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy import select
 
-from app.circuit import CircuitBreaker, State
-from app.delivery_guard import guard, is_outage
-from app.effects.slack_errors import slack_step
+from app.delivery.circuit import CircuitBreaker, State
+from app.delivery.guard import guard, is_outage
+from app.slack.errors import slack_step
 from incidents import outbox
 from incidents.db import transaction
 from incidents.effects import Effect

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from app.health import Readiness, SlackAuthCheck, metrics_app, readiness_for
-from app.metrics import Metrics
+from app.observability.health import Readiness, SlackAuthCheck, metrics_app, readiness_for
+from app.observability.metrics import Metrics
 from app.sandbox.webapi import make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
 from incidents.db import make_engine

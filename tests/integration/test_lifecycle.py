@@ -117,7 +117,6 @@ def test_reopening_restarts_the_update_clock(sessions, now, process):
         assert inc.next_reminder_at == later + timedelta(minutes=30)
 
 
-
 def test_reopening_keeps_the_first_milestones_and_resolving_again_claims_no_skip(sessions, now, process):
     """Milestones are firsts: time to mitigate is until service was first restored, time to resolve until the
     final resolution; the reopen and the second mitigation are on the timeline, and nothing is 'skipped'."""
@@ -157,6 +156,7 @@ def test_resolving_a_reopened_incident_directly_keeps_the_first_mitigation(sessi
         assert inc.mitigated_at == now + timedelta(minutes=10)
         [filled] = [e for e in inc.events if e.kind == "milestones_filled"]
         assert filled.data["filled"] == ["acknowledged"]  # by the first mitigation, not by either resolve
+
 
 def test_role_handover_keeps_history(sessions, now, process):
     declare(sessions, now, process)

@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-from app.circuit import CircuitBreaker
-from app.metrics import Metrics
+from app.delivery.circuit import CircuitBreaker
+from app.observability.metrics import Metrics
 from app.sandbox.webapi import make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
 from incidents import outbox, service

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from app.cli import main
+from app.cli.main import main
 from incidents import outbox, outbox_admin, service
 from incidents.db import make_engine, make_session_factory, transaction
 from incidents.effects import Effect

@@ -48,7 +48,8 @@ def test_depends_on_keeps_components_and_systems_and_skips_resources(merged: Own
 def test_dependency_owned_in_our_format_is_found_from_the_catalog(merged: OwnershipMap) -> None:
     owners = merged.owners_of(by_name(merged.services, "checkout"))
     assert [(d.service.name, d.team.name) for d in owners.dependencies] == [
-        ("ledger", "payments"), ("gateway", "platform")
+        ("ledger", "payments"),
+        ("gateway", "platform"),
     ]
 
 
@@ -92,17 +93,23 @@ def test_catalog_alone_reports_the_dependency_defined_elsewhere(data: Path) -> N
 
 
 def test_one_file_with_many_documents_can_be_named_directly(write_yaml) -> None:
-    path = write_yaml("\n---\n".join([
-        ENTITY.format(kind="Group", name="payments") + "spec:\n  type: team\n  members: [U024BE7LH]\n",
-        ENTITY.format(kind="Component", name="checkout") + "spec:\n  owner: payments\n",
-        ENTITY.format(kind="API", name="checkout-api") + "spec:\n  owner: payments\n",
-    ]), name="catalog-info.yaml")
+    path = write_yaml(
+        "\n---\n".join(
+            [
+                ENTITY.format(kind="Group", name="payments") + "spec:\n  type: team\n  members: [U024BE7LH]\n",
+                ENTITY.format(kind="Component", name="checkout") + "spec:\n  owner: payments\n",
+                ENTITY.format(kind="API", name="checkout-api") + "spec:\n  owner: payments\n",
+            ]
+        ),
+        name="catalog-info.yaml",
+    )
     ownership = load_map(path)
     assert [s.name for s in ownership.services] == ["checkout"]
 
 
 def test_missing_owner_and_bad_annotations_are_reported_with_their_lines(write_yaml) -> None:
-    path = write_yaml("""\
+    path = write_yaml(
+        """\
 apiVersion: backstage.io/v1alpha1
 kind: Group
 metadata:
@@ -128,7 +135,9 @@ metadata:
   title: no name
 spec:
   owner: user:default/ana
-""", name="catalog-info.yaml")
+""",
+        name="catalog-info.yaml",
+    )
     with pytest.raises(OwnershipMapError) as caught:
         load_map(path)
     assert [str(p) for p in caught.value.problems] == [
@@ -142,8 +151,10 @@ spec:
 
 def test_component_owned_by_a_user_is_reported_as_an_unknown_team(write_yaml) -> None:
     path = write_yaml(
-        ENTITY.format(kind="Group", name="payments") + "spec:\n  members: [U024BE7LH]\n---\n"
-        + ENTITY.format(kind="Component", name="checkout") + "spec:\n  owner: user:default/ana\n",
+        ENTITY.format(kind="Group", name="payments")
+        + "spec:\n  members: [U024BE7LH]\n---\n"
+        + ENTITY.format(kind="Component", name="checkout")
+        + "spec:\n  owner: user:default/ana\n",
         name="catalog-info.yaml",
     )
     with pytest.raises(OwnershipMapError) as caught:
@@ -155,8 +166,10 @@ def test_component_owned_by_a_user_is_reported_as_an_unknown_team(write_yaml) ->
 
 def test_bad_user_email_is_an_error_at_its_line(write_yaml) -> None:
     path = write_yaml(
-        ENTITY.format(kind="Group", name="payments") + "spec:\n  members: [ana]\n---\n"
-        + ENTITY.format(kind="User", name="ana") + "spec:\n  profile:\n    email: ana@\n",
+        ENTITY.format(kind="Group", name="payments")
+        + "spec:\n  members: [ana]\n---\n"
+        + ENTITY.format(kind="User", name="ana")
+        + "spec:\n  profile:\n    email: ana@\n",
         name="catalog-info.yaml",
     )
     with pytest.raises(OwnershipMapError) as caught:

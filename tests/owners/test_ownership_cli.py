@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.cli_owners import owners
+from app.cli.owners import owners
 
 
 @pytest.fixture

@@ -53,10 +53,13 @@ def test_owners_of_gives_team_escalation_runbook_dashboards_and_dependency_owner
     assert [step.role for step in owners.escalation] == ["primary", "secondary", "manager"]
     assert owners.runbook == "https://runbooks.example.com/checkout"
     assert [link.label for link in owners.dashboards] == [
-        "Checkout overview", "https://grafana.example.com/d/checkout-errors"
+        "Checkout overview",
+        "https://grafana.example.com/d/checkout-errors",
     ]
     assert [(d.service.name, d.team.name) for d in owners.dependencies] == [
-        ("ledger", "payments"), ("auth", "identity"), ("gateway", "platform")
+        ("ledger", "payments"),
+        ("auth", "identity"),
+        ("gateway", "platform"),
     ]
 
 

@@ -54,8 +54,7 @@ def test_changed_file_is_reloaded_once_the_check_interval_has_passed(map_file: P
     clock.advance(1)
     with capture_logs() as logs:
         assert names(store) == ["checkout", "ledger"]
-    assert logs == [{"event": "ownership_map_reloaded", "log_level": "info", "teams": 1, "services": 2,
-                     "warnings": []}]
+    assert logs == [{"event": "ownership_map_reloaded", "log_level": "info", "teams": 1, "services": 2, "warnings": []}]
 
 
 def test_invalid_edit_keeps_the_last_good_map_and_logs_why_once(map_file: Path, clock) -> None:

@@ -27,43 +27,54 @@ def test_problem_reads_as_file_line_message() -> None:
 
 
 def test_unknown_team_is_reported_with_its_line(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 services:
   - name: checkout
     team: paymnts
-""")
+"""
+    )
     assert problems_of(path) == [
         f"{path}:6: service 'checkout' references unknown team 'paymnts' (did you mean 'payments'?)"
     ]
 
 
 def test_duplicate_service_name_is_reported_case_insensitively(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 services:
   - name: checkout
     team: payments
   - name: Check_Out
     team: payments
-""")
+"""
+    )
     assert problems_of(path) == [f"{path}:7: duplicate service 'Check_Out' (first defined at {path}:5)"]
 
 
 def test_alias_equal_to_another_services_name_is_reported_on_the_alias(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 services:
   - name: checkout
     team: payments
     aliases: [co, LEDGER]
   - name: ledger
     team: payments
-""")
+"""
+    )
     assert problems_of(path) == [
         f"{path}:7: service 'checkout': alias 'LEDGER' clashes with the name of service 'ledger' ({path}:8)"
     ]
 
 
 def test_alias_shared_by_two_services_is_reported(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 services:
   - name: checkout
     team: payments
@@ -73,19 +84,23 @@ services:
     aliases:
       - books
       - Pay
-""")
+"""
+    )
     assert problems_of(path) == [
         f"{path}:12: service 'ledger': alias 'Pay' clashes with the alias 'pay' of service 'checkout' ({path}:5)"
     ]
 
 
 def test_alias_repeating_its_own_service_name_is_harmless(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 services:
   - name: checkout
     team: payments
     aliases: [Checkout, co, co]
-""")
+"""
+    )
     assert load_map(path).find_service("co") is not None
 
 
@@ -134,7 +149,9 @@ services:
 
 
 def test_wrong_types_and_unknown_fields_are_reported(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
     contat: "typo of contact"
 services:
   - name: checkout
@@ -145,7 +162,8 @@ services:
     dashboards:
       - title: no url
   - just-a-name
-""")
+"""
+    )
     assert problems_of(path) == [
         f"{path}:4: team 'payments': unknown field 'contat'",
         f"{path}:8: service 'checkout': aliases: Input should be a list",
@@ -157,11 +175,14 @@ services:
 
 
 def test_unknown_top_level_key_and_non_list_section_are_reported(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 servics: []
 services:
   name: checkout
-""")
+"""
+    )
     assert problems_of(path) == [
         f"{path}:4: unknown top-level key 'servics' (expected 'teams' and 'services')",
         f"{path}:5: 'services' should be a list",
@@ -169,7 +190,9 @@ services:
 
 
 def test_unknown_dependency_is_reported_with_its_line(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 services:
   - name: checkout
     team: payments
@@ -178,26 +201,33 @@ services:
       - ledgr
   - name: ledger
     team: payments
-""")
+"""
+    )
     assert problems_of(path) == [
         f"{path}:9: service 'checkout' depends on unknown service 'ledgr' (did you mean 'ledger'?)"
     ]
 
 
 def test_dependency_cycle_and_dependency_by_alias_are_fine(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 services:
   - {name: a, team: payments, depends_on: [b-alias]}
   - {name: b, team: payments, depends_on: [a], aliases: [b-alias]}
-""")
+"""
+    )
     ownership = load_map(path)
     assert [d.service.name for d in ownership.owners_of(ownership.services[0]).dependencies] == ["b"]
 
 
 def test_duplicate_team_is_reported(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
   - name: Payments
-""")
+"""
+    )
     assert problems_of(path) == [f"{path}:4: duplicate team 'Payments' (first defined at {path}:2)"]
 
 
@@ -223,27 +253,36 @@ def test_syntax_error_in_one_file_does_not_report_references_to_it_as_unknown(wr
 
 
 def test_duplicate_yaml_key_is_reported(write_yaml) -> None:
-    path = write_yaml(TEAM + """\
+    path = write_yaml(
+        TEAM
+        + """\
 services:
   - name: checkout
     team: payments
     team: ledger
-""")
+"""
+    )
     assert problems_of(path) == [f"{path}:7: duplicate key 'team' (first on line 6)"]
 
 
 def test_every_problem_is_reported_at_once_in_file_and_line_order(write_yaml) -> None:
-    first = write_yaml("""\
+    first = write_yaml(
+        """\
 teams:
   - name: payments
     members: [nobody]
 services:
   - {name: checkout, team: paymnts, runbook: nope}
-""", name="a.yml")
+""",
+        name="a.yml",
+    )
     second = write_yaml("services:\n  - {name: checkout, team: payments}\n", name="b.yml")
     problems = problems_of([first, second])
     assert [problem.split(": ")[0] for problem in problems] == [
-        f"{first}:3", f"{first}:5", f"{first}:5", f"{second}:2",
+        f"{first}:3",
+        f"{first}:5",
+        f"{first}:5",
+        f"{second}:2",
     ]
 
 

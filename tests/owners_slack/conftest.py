@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.ownership import load_ownership
+from app.bootstrap import load_ownership
 from app.settings import Settings
 from tests.owners_slack.owners_helpers import (
     ANA,

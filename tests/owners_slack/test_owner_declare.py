@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.ids import DeclareField
-from app.ownership import load_ownership
+from app.bootstrap import load_ownership
 from app.settings import Settings
+from app.slack.ids import DeclareField
 from incidents import service
 from incidents.db import transaction
 from incidents.effects import Effect

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
+from app.cli.main import main
+from app.http.server import Bot, run_server
 from app.runtime import Runtime
-from app.server import Bot, run_server
 from app.settings import SettingsError, load_settings
 from incidents.owners import OwnershipMapError, OwnershipStore, load_map
 from tests.owners_slack.owners_helpers import MAP

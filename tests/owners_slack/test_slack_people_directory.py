@@ -9,9 +9,9 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from app.directory import SlackPeople, SlackUserDirectory, SlackUsergroups
 from app.sandbox.webapi import RunningServer, make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
+from app.slack.directory import SlackPeople, SlackUserDirectory, SlackUsergroups
 from tests.slack.slack_harness import BOT_TOKEN
 
 

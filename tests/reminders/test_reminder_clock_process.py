@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from app.cli import main
+from app.cli.main import main
 from app.sandbox.webapi import make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
 from incidents import db, service

@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
-from app.deps import Deps
+from app.bootstrap import Deps
+from app.delivery.scheduler import ReminderScheduler, build
 from app.runtime import Runtime
-from app.scheduler import ReminderScheduler, build
 from app.settings import SettingsError, load_settings
 from incidents.effects import Effect
 from incidents.models import OutboxMessage

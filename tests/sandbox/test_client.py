@@ -29,8 +29,13 @@ def option(value: str) -> dict:
 
 
 def input_block(block_id: str, element: dict, *, optional: bool = False) -> dict:
-    return {"type": "input", "block_id": block_id, "optional": optional, "element": {**element, "action_id": "v"},
-            "label": {"type": "plain_text", "text": block_id}}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "element": {**element, "action_id": "v"},
+        "label": {"type": "plain_text", "text": block_id},
+    }
 
 
 FORM_MODAL = {
@@ -113,15 +118,28 @@ def test_a_slash_command_carries_slacks_fields_and_a_usable_trigger(
     slack.slash_command("U01ALICE", INCIDENTS, command="/incident", text="declare db down")
 
     form = recorder.form()
-    assert form.keys() >= {"token", "team_id", "team_domain", "channel_id", "channel_name", "user_id", "user_name",
-                           "command", "text", "api_app_id", "response_url", "trigger_id"}
+    assert form.keys() >= {
+        "token",
+        "team_id",
+        "team_domain",
+        "channel_id",
+        "channel_name",
+        "user_id",
+        "user_name",
+        "command",
+        "text",
+        "api_app_id",
+        "response_url",
+        "trigger_id",
+    }
     assert (form["channel_name"], form["user_name"], form["text"]) == ("incidents", "alice", "declare db down")
     assert form["response_url"].startswith(server.url)
     assert client.views_open(trigger_id=form["trigger_id"], view=FORM_MODAL)["ok"]
 
 
-def test_a_synchronous_reply_is_shown_only_to_the_user(slack: SlackClientSimulator, recorder: Recorder,
-                                                       workspace: Workspace) -> None:
+def test_a_synchronous_reply_is_shown_only_to_the_user(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     recorder.reply_json({"text": "Declaring…"})
 
     slack.slash_command("U01ALICE", INCIDENTS)
@@ -130,8 +148,9 @@ def test_a_synchronous_reply_is_shown_only_to_the_user(slack: SlackClientSimulat
     assert workspace.ephemerals_for("U01BOB") == []
 
 
-def test_an_in_channel_synchronous_reply_is_posted_in_the_channel(slack: SlackClientSimulator, recorder: Recorder,
-                                                                  workspace: Workspace) -> None:
+def test_an_in_channel_synchronous_reply_is_posted_in_the_channel(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     recorder.reply_json({"response_type": "in_channel", "text": "Incident declared"})
 
     slack.slash_command("U01ALICE", INCIDENTS)
@@ -142,20 +161,24 @@ def test_an_in_channel_synchronous_reply_is_posted_in_the_channel(slack: SlackCl
 # block actions
 
 
-def test_a_click_sends_block_actions_built_from_the_stored_message(slack: SlackClientSimulator, recorder: Recorder,
-                                                                   workspace: Workspace) -> None:
+def test_a_click_sends_block_actions_built_from_the_stored_message(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     ts = bot_message(workspace, ACK_BUTTON)
 
     slack.click("U01BOB", INCIDENTS, ts, "ack")
 
     payload = recorder.payload()
     assert payload["type"] == "block_actions"
-    assert payload["container"] == {"type": "message", "message_ts": ts, "channel_id": INCIDENTS,
-                                    "is_ephemeral": False}
+    assert payload["container"] == {"type": "message", "message_ts": ts, "channel_id": INCIDENTS, "is_ephemeral": False}
     assert (payload["user"]["id"], payload["channel"]["name"], payload["message"]["ts"]) == ("U01BOB", "incidents", ts)
     action = payload["actions"][0]
     assert {k: action[k] for k in ("type", "action_id", "block_id", "value")} == {
-        "type": "button", "action_id": "ack", "block_id": "controls", "value": "inc-1"}
+        "type": "button",
+        "action_id": "ack",
+        "block_id": "controls",
+        "value": "inc-1",
+    }
     assert action["action_ts"] and payload["trigger_id"] and payload["response_url"]
 
 
@@ -166,8 +189,9 @@ def test_clicking_a_button_that_is_not_there_fails(slack: SlackClientSimulator, 
         slack.click("U01BOB", INCIDENTS, ts, "resolve")
 
 
-def test_selections_carry_slacks_selected_shapes(slack: SlackClientSimulator, recorder: Recorder,
-                                                 workspace: Workspace) -> None:
+def test_selections_carry_slacks_selected_shapes(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     ts = bot_message(
         workspace,
         {"type": "static_select", "action_id": "severity", "options": [option("sev1"), option("sev2")]},
@@ -182,8 +206,9 @@ def test_selections_carry_slacks_selected_shapes(slack: SlackClientSimulator, re
         slack.select("U01BOB", INCIDENTS, ts, "severity", "sev9")
 
 
-def test_a_click_in_a_modal_carries_the_view_and_what_was_picked(slack: SlackClientSimulator, recorder: Recorder,
-                                                                 workspace: Workspace) -> None:
+def test_a_click_in_a_modal_carries_the_view_and_what_was_picked(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     view = open_modal(workspace, FORM_MODAL)
 
     slack.select_in_view("U01ALICE", view.id, "v", "sev1", block_id="severity")
@@ -196,17 +221,22 @@ def test_a_click_in_a_modal_carries_the_view_and_what_was_picked(slack: SlackCli
 # modal submissions
 
 
-def test_a_submission_fills_state_values_in_slacks_shapes(slack: SlackClientSimulator, recorder: Recorder,
-                                                          workspace: Workspace) -> None:
+def test_a_submission_fills_state_values_in_slacks_shapes(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     view = open_modal(workspace, FORM_MODAL)
 
-    slack.submit_view("U01ALICE", view.id, {
-        "title": {"v": "Database down"},
-        "severity": {"v": "sev1"},
-        "services": {"v": ["db", "api"]},
-        "lead": {"v": "U01BOB"},
-        "flags": {"v": ["customer-facing"]},
-    })
+    slack.submit_view(
+        "U01ALICE",
+        view.id,
+        {
+            "title": {"v": "Database down"},
+            "severity": {"v": "sev1"},
+            "services": {"v": ["db", "api"]},
+            "lead": {"v": "U01BOB"},
+            "flags": {"v": ["customer-facing"]},
+        },
+    )
 
     payload = recorder.payload()
     values = payload["view"]["state"]["values"]
@@ -239,8 +269,9 @@ def test_an_empty_acknowledgement_closes_the_modal(slack: SlackClientSimulator, 
     assert workspace.open_views("U01ALICE") == []
 
 
-def test_errors_keep_the_modal_open_and_are_returned(slack: SlackClientSimulator, recorder: Recorder,
-                                                     workspace: Workspace) -> None:
+def test_errors_keep_the_modal_open_and_are_returned(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     view = open_modal(workspace, FORM_MODAL)
     recorder.reply_json({"response_action": "errors", "errors": {"title": "Too short"}})
 
@@ -250,11 +281,15 @@ def test_errors_keep_the_modal_open_and_are_returned(slack: SlackClientSimulator
     assert [v.id for v in workspace.open_views("U01ALICE")] == [view.id]
 
 
-def test_update_push_and_clear_answers_reshape_the_modal_stack(slack: SlackClientSimulator, recorder: Recorder,
-                                                               workspace: Workspace) -> None:
+def test_update_push_and_clear_answers_reshape_the_modal_stack(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     view = open_modal(workspace, FORM_MODAL)
-    done = {"type": "modal", "title": {"type": "plain_text", "text": "Done"},
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Declared"}}]}
+    done = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Done"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Declared"}}],
+    }
 
     recorder.reply_json({"response_action": "update", "view": {**FORM_MODAL, "private_metadata": "step-2"}})
     slack.submit_view("U01ALICE", view.id, full_form())
@@ -269,8 +304,9 @@ def test_update_push_and_clear_answers_reshape_the_modal_stack(slack: SlackClien
     assert workspace.open_views("U01ALICE") == []
 
 
-def test_closing_a_modal_notifies_the_app_only_when_asked(slack: SlackClientSimulator, recorder: Recorder,
-                                                          workspace: Workspace) -> None:
+def test_closing_a_modal_notifies_the_app_only_when_asked(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     quiet = open_modal(workspace, FORM_MODAL)
     assert slack.close_view("U01ALICE", quiet.id) is None
 
@@ -283,14 +319,18 @@ def test_closing_a_modal_notifies_the_app_only_when_asked(slack: SlackClientSimu
 # shortcuts
 
 
-def test_shortcuts_carry_their_callback_and_a_trigger(slack: SlackClientSimulator, recorder: Recorder,
-                                                      workspace: Workspace) -> None:
+def test_shortcuts_carry_their_callback_and_a_trigger(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     ts = workspace.post_user_message("U01BOB", INCIDENTS, "The API returns 500s").ts
 
     slack.message_shortcut("U01ALICE", INCIDENTS, ts, "declare_from_message")
     payload = recorder.payload()
     assert (payload["type"], payload["callback_id"], payload["message"]["text"]) == (
-        "message_action", "declare_from_message", "The API returns 500s")
+        "message_action",
+        "declare_from_message",
+        "The API returns 500s",
+    )
     assert payload["response_url"] and payload["trigger_id"]
 
     slack.global_shortcut("U01ALICE", "declare")
@@ -315,8 +355,9 @@ def test_events_have_unique_ids_and_retries_repeat_them(slack: SlackClientSimula
     assert first_body["authorizations"][0]["user_id"] == "U0BOT"
 
 
-def test_a_reaction_changes_the_message_and_sends_reaction_added(slack: SlackClientSimulator, recorder: Recorder,
-                                                                 workspace: Workspace) -> None:
+def test_a_reaction_changes_the_message_and_sends_reaction_added(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     ts = bot_message(workspace, ACK_BUTTON)
 
     slack.react("U01BOB", INCIDENTS, ts, "eyes")
@@ -324,22 +365,31 @@ def test_a_reaction_changes_the_message_and_sends_reaction_added(slack: SlackCli
     event = recorder.event_body()["event"]
     assert workspace.message(INCIDENTS, ts).reactions == {"eyes": ["U01BOB"]}
     assert {k: event[k] for k in ("type", "user", "reaction", "item_user", "item")} == {
-        "type": "reaction_added", "user": "U01BOB", "reaction": "eyes", "item_user": "U0BOT",
-        "item": {"type": "message", "channel": INCIDENTS, "ts": ts}}
+        "type": "reaction_added",
+        "user": "U01BOB",
+        "reaction": "eyes",
+        "item_user": "U0BOT",
+        "item": {"type": "message", "channel": INCIDENTS, "ts": ts},
+    }
 
     slack.unreact("U01BOB", INCIDENTS, ts, "eyes")
     assert recorder.event_body()["event"]["type"] == "reaction_removed"
     assert workspace.message(INCIDENTS, ts).reactions == {}
 
 
-def test_pinning_sends_pin_added_with_the_message(slack: SlackClientSimulator, recorder: Recorder,
-                                                  workspace: Workspace) -> None:
+def test_pinning_sends_pin_added_with_the_message(
+    slack: SlackClientSimulator, recorder: Recorder, workspace: Workspace
+) -> None:
     ts = workspace.post_user_message("U01BOB", INCIDENTS, "Root cause: expired cert").ts
 
     slack.pin("U01ALICE", INCIDENTS, ts)
     event = recorder.event_body()["event"]
     assert (event["type"], event["user"], event["channel_id"], event["item_user"]) == (
-        "pin_added", "U01ALICE", INCIDENTS, "U01BOB")
+        "pin_added",
+        "U01ALICE",
+        INCIDENTS,
+        "U01BOB",
+    )
     assert event["item"]["message"]["text"] == "Root cause: expired cert"
     assert event["pinned_info"]["pinned_by"] == "U01ALICE"
 
@@ -353,14 +403,21 @@ def test_a_posted_message_sends_a_message_event(slack: SlackClientSimulator, rec
 
     event = recorder.event_body()["event"]
     assert (event["type"], event["user"], event["channel"], event["text"]) == (
-        "message", "U01CAROL", INCIDENTS, "Is anyone on this?")
+        "message",
+        "U01CAROL",
+        INCIDENTS,
+        "Is anyone on this?",
+    )
 
 
 def test_url_verification_sends_the_challenge(slack: SlackClientSimulator, recorder: Recorder) -> None:
     slack.url_verification("abc123")
 
-    assert recorder.event_body() == {"token": "sandbox-verification-token", "challenge": "abc123",
-                                     "type": "url_verification"}
+    assert recorder.event_body() == {
+        "token": "sandbox-verification-token",
+        "challenge": "abc123",
+        "type": "url_verification",
+    }
 
 
 # against a real Bolt app
@@ -380,10 +437,14 @@ def bolt_app(client: WebClient) -> App:
     def submitted(ack: Ack, view: dict, client: WebClient) -> None:
         ack()
         title = view["state"]["values"]["title"]["v"]["value"]
-        client.chat_postMessage(channel=INCIDENTS, text=title, blocks=[
-            {"type": "section", "text": {"type": "mrkdwn", "text": title}},
-            {"type": "actions", "elements": [ACK_BUTTON]},
-        ])
+        client.chat_postMessage(
+            channel=INCIDENTS,
+            text=title,
+            blocks=[
+                {"type": "section", "text": {"type": "mrkdwn", "text": title}},
+                {"type": "actions", "elements": [ACK_BUTTON]},
+            ],
+        )
 
     @app.action("ack")
     def acknowledged(ack: Ack, body: dict, respond: Respond) -> None:
@@ -438,4 +499,3 @@ def test_no_answer_before_the_deadline_is_reported(workspace: Workspace) -> None
         running.stop()
 
     assert (result.status, result.in_time) == (0, False)
-

@@ -42,8 +42,9 @@ def error_of(call) -> dict:
 
 
 def post_json(url: str, payload: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())
@@ -172,8 +173,9 @@ def test_a_private_channel_without_the_bot_is_invisible(client: WebClient, works
     secret = workspace.create_channel("secret", creator="U01ALICE", is_private=True)
 
     assert error_of(lambda: client.conversations_info(channel=secret.id))["error"] == "channel_not_found"
-    assert secret.id not in [c["id"] for c in client.conversations_list(types="public_channel,private_channel")[
-        "channels"]]
+    assert secret.id not in [
+        c["id"] for c in client.conversations_list(types="public_channel,private_channel")["channels"]
+    ]
 
 
 def test_topics_and_purposes_stop_at_250_characters(client: WebClient) -> None:
@@ -431,8 +433,9 @@ def test_a_reaction_is_added_once(client: WebClient, workspace: Workspace) -> No
 
 
 def test_a_link_bookmark_is_added_and_listed(client: WebClient) -> None:
-    bookmark = client.bookmarks_add(channel_id=INCIDENTS, title="Runbook", type="link",
-                                    link="https://runbooks.example.com/db")["bookmark"]
+    bookmark = client.bookmarks_add(
+        channel_id=INCIDENTS, title="Runbook", type="link", link="https://runbooks.example.com/db"
+    )["bookmark"]
 
     assert bookmark["id"].startswith("Bk")
     assert [b["title"] for b in client.bookmarks_list(channel_id=INCIDENTS)["bookmarks"]] == ["Runbook"]
@@ -442,8 +445,13 @@ def test_a_link_bookmark_is_added_and_listed(client: WebClient) -> None:
 
 
 def test_files_upload_v2_shares_the_file_in_the_channel(client: WebClient, workspace: Workspace) -> None:
-    answer = client.files_upload_v2(channel=INCIDENTS, content="12:00 db down", filename="timeline.txt",
-                                    title="Timeline", initial_comment="The timeline so far")
+    answer = client.files_upload_v2(
+        channel=INCIDENTS,
+        content="12:00 db down",
+        filename="timeline.txt",
+        title="Timeline",
+        initial_comment="The timeline so far",
+    )
 
     file = workspace.files.get(answer["file"]["id"])
     message = workspace.messages(INCIDENTS)[-1]
@@ -550,8 +558,9 @@ def test_an_in_channel_response_is_posted_by_the_bot(workspace: Workspace, serve
     assert (message.user, message.text) == ("U0BOT", "Declared")
 
 
-def test_a_response_can_replace_or_delete_the_original(client: WebClient, workspace: Workspace,
-                                                       server: RunningServer) -> None:
+def test_a_response_can_replace_or_delete_the_original(
+    client: WebClient, workspace: Workspace, server: RunningServer
+) -> None:
     ts = client.chat_postMessage(channel=INCIDENTS, text="Acknowledge?")["ts"]
     url = workspace.new_response_url(INCIDENTS, "U01BOB", message_ts=ts)
 
@@ -561,8 +570,9 @@ def test_a_response_can_replace_or_delete_the_original(client: WebClient, worksp
     assert workspace.find_message(INCIDENTS, ts) is None
 
 
-def test_a_response_url_works_five_times_within_thirty_minutes(workspace: Workspace, server: RunningServer,
-                                                               clock: FakeClock) -> None:
+def test_a_response_url_works_five_times_within_thirty_minutes(
+    workspace: Workspace, server: RunningServer, clock: FakeClock
+) -> None:
     url = workspace.new_response_url(INCIDENTS, "U01ALICE")
     for n in range(5):
         assert post_json(url, {"text": str(n)})[0] == 200

@@ -13,15 +13,23 @@ from typing import Any
 
 import pytest
 
-from app import server
+from app.http import server
 from app.runtime import Runtime
 from app.sandbox import run
 from app.sandbox.run import Sandbox, sandbox_host, start_sandbox
 from app.sandbox.workspace import INCIDENTS_CHANNEL_ID
 from app.settings import Settings, SettingsError, load_settings
 
-SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "HOST", "PORT", "DATABASE_URL",
-                   "OWNERSHIP_MAP_PATH", "DATA_DIR")
+SLACK_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "HOST",
+    "PORT",
+    "DATABASE_URL",
+    "OWNERSHIP_MAP_PATH",
+    "DATA_DIR",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -117,8 +125,9 @@ def test_the_workspace_is_seeded_with_people_incidents_and_the_example_ownership
 
 
 def test_a_slash_command_on_the_page_reaches_the_real_bot(sandbox):
-    status, body = fetch(f"{sandbox.url}/api/command", {"as": "U01ALICE", "channel": INCIDENTS_CHANNEL_ID,
-                                                         "text": "/incident help"})
+    status, body = fetch(
+        f"{sandbox.url}/api/command", {"as": "U01ALICE", "channel": INCIDENTS_CHANNEL_ID, "text": "/incident help"}
+    )
     assert (status, json.loads(body)) == (200, {"ok": True})
     [reply] = sandbox.workspace.ephemerals_for("U01ALICE")
     assert "/incident" in reply.text + json.dumps(reply.blocks)
@@ -129,7 +138,7 @@ def test_production_serves_nothing_of_the_sandbox(monkeypatch, tmp_path):
     script = f"""
 import sys, io
 from app.runtime import Runtime
-from app.server import Bot
+from app.http.server import Bot
 from app.settings import load_settings
 settings = load_settings(slack_bot_token="xoxb-real", slack_signing_secret="s", data_dir={str(tmp_path)!r})
 bot = Bot(Runtime(settings))
@@ -143,6 +152,12 @@ paths = ["/sandbox", "/sandbox/", "/sandbox/static/sandbox.js", "/sandbox/api/st
 print([status(p) for p in paths], status("/api/chat.postMessage", "POST"), status("/response/x", "POST"))
 print(sorted(m for m in sys.modules if m.startswith("app.sandbox")))
 """
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
     assert out.stdout.splitlines() == ["['404', '404', '404', '404'] 404 404", "[]"]

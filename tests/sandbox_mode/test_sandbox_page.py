@@ -29,14 +29,32 @@ MODAL = {
     "title": {"type": "plain_text", "text": "Declare an incident"},
     "submit": {"type": "plain_text", "text": "Declare"},
     "blocks": [
-        {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
-         "element": {"type": "plain_text_input", "action_id": "title"}},
-        {"type": "input", "block_id": "sev", "label": {"type": "plain_text", "text": "Severity"},
-         "element": {"type": "static_select", "action_id": "sev", "options": [
-             {"text": {"type": "plain_text", "text": "SEV1"}, "value": "SEV1"},
-             {"text": {"type": "plain_text", "text": "SEV2"}, "value": "SEV2"}]}},
-        {"type": "input", "block_id": "lead", "optional": True, "label": {"type": "plain_text", "text": "Lead"},
-         "element": {"type": "users_select", "action_id": "lead"}},
+        {
+            "type": "input",
+            "block_id": "title",
+            "label": {"type": "plain_text", "text": "Title"},
+            "element": {"type": "plain_text_input", "action_id": "title"},
+        },
+        {
+            "type": "input",
+            "block_id": "sev",
+            "label": {"type": "plain_text", "text": "Severity"},
+            "element": {
+                "type": "static_select",
+                "action_id": "sev",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "SEV1"}, "value": "SEV1"},
+                    {"text": {"type": "plain_text", "text": "SEV2"}, "value": "SEV2"},
+                ],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "lead",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Lead"},
+            "element": {"type": "users_select", "action_id": "lead"},
+        },
     ],
 }
 
@@ -52,8 +70,10 @@ class StandInBot:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        headers = {"x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
-                   "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")}
+        headers = {
+            "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
+            "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+        }
         if not self.verifier.is_valid_request(body, headers):
             start_response("401 Unauthorized", [])
             return [b""]
@@ -100,7 +120,10 @@ def page(workspace: Workspace, bot: StandInBot, skips: list[timedelta]) -> Itera
     clock = DrillClock()
     simulator = SlackClientSimulator(workspace, wsgi_deliver(bot), signing_secret=SECRET)
     ui = SandboxUI(
-        workspace, simulator, clock, PageFacts(shortcuts=[{"callback_id": "from_message", "name": "Declare"}]),
+        workspace,
+        simulator,
+        clock,
+        PageFacts(shortcuts=[{"callback_id": "from_message", "name": "Declare"}]),
         after_skip=lambda: skips.append(clock.offset),
         postmortem=lambda ref: (f"{ref}-postmortem.md", f"# {ref} post-mortem\n") if ref == "INC-1" else None,
     )
@@ -119,8 +142,12 @@ def get(page: RunningServer, path: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def post(page: RunningServer, path: str, body: dict[str, Any], content_type: str = "application/json") -> Any:
-    request = urllib.request.Request(page.url.rstrip("/") + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": content_type}, method="POST")
+    request = urllib.request.Request(
+        page.url.rstrip("/") + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": content_type},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())
@@ -137,14 +164,25 @@ def test_the_page_and_its_assets_are_served(page):
     status, headers, body = get(page, "/sandbox")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert b"/sandbox/static/sandbox.js" in body
-    for asset, kind in (("sandbox.js", "text/javascript"), ("blockkit.js", "text/javascript"),
-                        ("sandbox.css", "text/css")):
+    for asset, kind in (
+        ("sandbox.js", "text/javascript"),
+        ("blockkit.js", "text/javascript"),
+        ("sandbox.css", "text/css"),
+    ):
         status, headers, _ = get(page, f"/sandbox/static/{asset}")
         assert (status, headers["Content-Type"].split(";")[0]) == (200, kind)
 
 
-@pytest.mark.parametrize("path", ["/sandbox/static/../ui.py", "/sandbox/static/ui.py", "/sandbox/static/nope.js",
-                                  "/sandbox/api/nothing", "/elsewhere"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sandbox/static/../ui.py",
+        "/sandbox/static/ui.py",
+        "/sandbox/static/nope.js",
+        "/sandbox/api/nothing",
+        "/elsewhere",
+    ],
+)
 def test_nothing_else_is_served(page, path):
     assert get(page, path)[0] == 404
 
@@ -164,8 +202,11 @@ def test_an_unchanged_state_is_not_sent_again(page):
 
 
 def test_a_slash_command_reaches_the_bot_signed_and_its_answer_is_shown_to_that_person_only(page, bot):
-    answer = post(page, "/sandbox/api/command", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID,
-                                                  "text": "/incident declare Checkout down"})
+    answer = post(
+        page,
+        "/sandbox/api/command",
+        {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "text": "/incident declare Checkout down"},
+    )
     assert answer == {"ok": True}
     assert bot.received[0]["command"] == "/incident" and bot.received[0]["text"] == "declare Checkout down"
     assert bot.received[0]["user_id"] == ALICE
@@ -184,12 +225,21 @@ def test_the_modal_the_bot_opens_is_shown_and_submitted_with_typed_values(page, 
     post(page, "/sandbox/api/command", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "text": "/incident"})
     [view] = state(page)["views"]
     assert view["title"]["text"] == "Declare an incident"
-    answer = post(page, "/sandbox/api/submit", {"as": ALICE, "view_id": view["id"], "values": {
-        "title": {"title": "Checkout down"}, "sev": {"sev": "SEV1"}, "lead": {"lead": BOB}}})
+    answer = post(
+        page,
+        "/sandbox/api/submit",
+        {
+            "as": ALICE,
+            "view_id": view["id"],
+            "values": {"title": {"title": "Checkout down"}, "sev": {"sev": "SEV1"}, "lead": {"lead": BOB}},
+        },
+    )
     assert answer == {"ok": True}
     values = bot.received[-1]["view"]["state"]["values"]
-    assert values["sev"]["sev"] == {"type": "static_select", "selected_option": {
-        "text": {"type": "plain_text", "text": "SEV1"}, "value": "SEV1"}}
+    assert values["sev"]["sev"] == {
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": "SEV1"}, "value": "SEV1"},
+    }
     assert values["lead"]["lead"] == {"type": "users_select", "selected_user": BOB}
     assert state(page)["views"] == []
 
@@ -197,8 +247,11 @@ def test_the_modal_the_bot_opens_is_shown_and_submitted_with_typed_values(page, 
 def test_required_fields_left_empty_are_marked_without_asking_the_bot(page, bot):
     post(page, "/sandbox/api/command", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "text": "/incident"})
     view_id = state(page)["views"][0]["id"]
-    answer = post(page, "/sandbox/api/submit", {"as": ALICE, "view_id": view_id,
-                                                 "values": {"title": {"title": ""}, "sev": {"sev": None}}})
+    answer = post(
+        page,
+        "/sandbox/api/submit",
+        {"as": ALICE, "view_id": view_id, "values": {"title": {"title": ""}, "sev": {"sev": None}}},
+    )
     assert answer == {"ok": True, "errors": {"title": REQUIRED, "sev": REQUIRED}}
     assert [p.get("type") for p in bot.received] == [None]  # the slash command only
     assert state(page)["views"][0]["errors"] == {"title": REQUIRED, "sev": REQUIRED}
@@ -207,8 +260,11 @@ def test_required_fields_left_empty_are_marked_without_asking_the_bot(page, bot)
 def test_errors_from_the_bot_are_shown_next_to_the_field_and_the_modal_stays(page):
     post(page, "/sandbox/api/command", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "text": "/incident"})
     view_id = state(page)["views"][0]["id"]
-    answer = post(page, "/sandbox/api/submit", {"as": ALICE, "view_id": view_id,
-                                                 "values": {"title": {"title": "bad"}, "sev": {"sev": "SEV2"}}})
+    answer = post(
+        page,
+        "/sandbox/api/submit",
+        {"as": ALICE, "view_id": view_id, "values": {"title": {"title": "bad"}, "sev": {"sev": "SEV2"}}},
+    )
     assert answer == {"ok": True, "errors": {"title": "Say what is broken"}}
     [view] = state(page)["views"]
     assert view["errors"] == {"title": "Say what is broken"}
@@ -216,19 +272,22 @@ def test_errors_from_the_bot_are_shown_next_to_the_field_and_the_modal_stays(pag
 
 def test_reactions_and_pins_become_events(page, bot, workspace):
     ts = workspace.history(INCIDENTS_CHANNEL_ID)[0].ts
-    assert post(page, "/sandbox/api/reaction", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "ts": ts,
-                                                 "name": "eyes"}) == {"ok": True}
+    assert post(
+        page, "/sandbox/api/reaction", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "ts": ts, "name": "eyes"}
+    ) == {"ok": True}
     assert post(page, "/sandbox/api/pin", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "ts": ts}) == {"ok": True}
     assert [p["event"]["type"] for p in bot.received] == ["reaction_added", "pin_added"]
     [message] = state(page)["messages"][INCIDENTS_CHANNEL_ID]
-    assert message["pinned"] and message["reactions"] == [{"name": "eyes", "count": 1, "users": [ALICE],
-                                                            "mine": True}]
+    assert message["pinned"] and message["reactions"] == [{"name": "eyes", "count": 1, "users": [ALICE], "mine": True}]
 
 
 def test_a_message_shortcut_sends_the_message_along(page, bot, workspace):
     ts = workspace.history(INCIDENTS_CHANNEL_ID)[0].ts
-    post(page, "/sandbox/api/shortcut", {"as": BOB, "channel": INCIDENTS_CHANNEL_ID, "ts": ts,
-                                         "callback_id": "from_message"})
+    post(
+        page,
+        "/sandbox/api/shortcut",
+        {"as": BOB, "channel": INCIDENTS_CHANNEL_ID, "ts": ts, "callback_id": "from_message"},
+    )
     assert bot.received[-1]["type"] == "message_action"
     assert bot.received[-1]["message"]["text"] == "Checkout is throwing 500s"
 
@@ -247,8 +306,12 @@ def test_a_person_who_is_not_in_the_workspace_cannot_act(page, bot):
 
 def test_actions_need_a_json_body(page, bot):
     """A plain form post from another web site cannot drive the sandbox (JSON needs a CORS preflight)."""
-    answer = post(page, "/sandbox/api/message", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "text": "hi"},
-                  content_type="text/plain")
+    answer = post(
+        page,
+        "/sandbox/api/message",
+        {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "text": "hi"},
+        content_type="text/plain",
+    )
     assert answer["status"] == 415 and bot.received == []
 
 
@@ -268,7 +331,10 @@ def test_the_post_mortem_and_files_download(page, workspace):
 
 def test_a_click_on_something_the_message_does_not_have_is_refused(page, bot, workspace):
     ts = workspace.history(INCIDENTS_CHANNEL_ID)[0].ts
-    answer = post(page, "/sandbox/api/action", {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "ts": ts,
-                                                 "action": {"action_id": "nothing_here"}})
+    answer = post(
+        page,
+        "/sandbox/api/action",
+        {"as": ALICE, "channel": INCIDENTS_CHANNEL_ID, "ts": ts, "action": {"action_id": "nothing_here"}},
+    )
     assert answer["status"] == 400 and "nothing_here" in answer["error"]
     assert bot.received == []

@@ -7,23 +7,24 @@ from datetime import datetime
 
 import pytest
 
-from app.bolt import build_app, shutdown
-from app.deps import Deps
+from app.bootstrap import Deps
+from app.http.wsgi import make_wsgi_app
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, wsgi_deliver
 from app.sandbox.webapi import RunningServer, make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
 from app.settings import Settings, load_settings
-from app.slack_client import build_client
-from app.web import make_wsgi_app
+from app.slack.bolt_app import build_app, shutdown
+from app.slack.client import build_client
 from tests.slack.slack_harness import BOT_TOKEN, GENERAL, SIGNING_SECRET, Clock, Harness
 
 
 @pytest.fixture
 def workspace() -> Workspace:
     ws = Workspace().seed_default()
-    ws.create_channel("general", creator="U01ALICE", channel_id=GENERAL,
-                      members=["U01BOB", "U01CAROL", "U01DAN", ws.bot.id])
+    ws.create_channel(
+        "general", creator="U01ALICE", channel_id=GENERAL, members=["U01BOB", "U01CAROL", "U01DAN", ws.bot.id]
+    )
     return ws
 
 

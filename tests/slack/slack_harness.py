@@ -12,14 +12,14 @@ from typing import Any
 from slack_bolt import App
 from sqlalchemy import select
 
-from app.bolt import ContextExecutor
-from app.deps import Deps
-from app.effects import build_handlers, dead_letters
-from app.ids import Callback, CardAction
+from app.bootstrap import Deps
+from app.delivery.handlers import build_handlers, dead_letters
 from app.runtime import Runtime
 from app.sandbox.client import Result, SlackClientSimulator
 from app.sandbox.models import Message
 from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
+from app.slack.bolt_app import ContextExecutor
+from app.slack.ids import Callback, CardAction
 from incidents.models import Incident, OutboxMessage, TimelineEvent
 from incidents.outbox import RetryPolicy, deliver_due
 from incidents.queries import get_incident
@@ -80,8 +80,9 @@ class Harness:
             self.settle()
         return result
 
-    def click(self, action_id: str, *, user: str = ALICE, incident: int = 1, value: Any = None,
-              settle: bool = True) -> Result:
+    def click(
+        self, action_id: str, *, user: str = ALICE, incident: int = 1, value: Any = None, settle: bool = True
+    ) -> Result:
         """Press a card element of incident `incident`."""
         inc = self.incident(incident)
         result = self.slack.click(user, inc.channel_id, inc.card_ts, action_id, value)
@@ -89,16 +90,25 @@ class Harness:
             self.settle()
         return result
 
-    def submit(self, view_id: str, values: dict[str, Any] | None = None, *, user: str = ALICE,
-               settle: bool = True) -> Result:
+    def submit(
+        self, view_id: str, values: dict[str, Any] | None = None, *, user: str = ALICE, settle: bool = True
+    ) -> Result:
         """Submit a modal; `values` by block id (our input blocks use the same id for block and action)."""
         result = self.slack.submit_view(user, view_id, {k: {k: v} for k, v in (values or {}).items()})
         if settle:
             self.settle()
         return result
 
-    def declare(self, title: str = "Checkout is failing", severity: str = "SEV2", *, user: str = ALICE,
-                private: bool = False, services: str | list[str] | None = None, impact: str = "") -> Incident:
+    def declare(
+        self,
+        title: str = "Checkout is failing",
+        severity: str = "SEV2",
+        *,
+        user: str = ALICE,
+        private: bool = False,
+        services: str | list[str] | None = None,
+        impact: str = "",
+    ) -> Incident:
         """The whole flow: `/incident declare`, fill in the modal, submit, deliver the effects."""
         self.command("declare", user=user)
         view = self.open_view(user, Callback.DECLARE)
@@ -121,7 +131,11 @@ class Harness:
         totals: dict[str, int] = {}
         for _ in range(rounds):
             counts = deliver_due(
-                self.runtime.sessions, self.handlers, now=self.clock, policy=RetryPolicy(), limit=50,
+                self.runtime.sessions,
+                self.handlers,
+                now=self.clock,
+                policy=RetryPolicy(),
+                limit=50,
                 observe=self.observe,
             )
             for key, value in counts.items():
@@ -185,8 +199,7 @@ class Harness:
     def dms_to(self, user: str) -> list[Message]:
         """Messages the bot sent to `user` directly."""
         with self.workspace.lock:
-            channels = [c for c in self.workspace.channels.values() if getattr(c, "is_im", False)
-                        and user in c.members]
+            channels = [c for c in self.workspace.channels.values() if getattr(c, "is_im", False) and user in c.members]
             return [m for c in channels for m in self.workspace.messages(c.id) if m.user == self.workspace.bot.id]
 
     def calls(self, method: str) -> list[Any]:
@@ -213,6 +226,17 @@ def blocks_text(blocks: list[dict[str, Any]]) -> str:
 
 
 __all__ = [
-    "ALICE", "BOB", "CAROL", "DAN", "GENERAL", "INCIDENTS_CHANNEL_ID", "BOT_TOKEN", "SIGNING_SECRET",
-    "CardAction", "Callback", "Clock", "Harness", "blocks_text",
+    "ALICE",
+    "BOB",
+    "CAROL",
+    "DAN",
+    "GENERAL",
+    "INCIDENTS_CHANNEL_ID",
+    "BOT_TOKEN",
+    "SIGNING_SECRET",
+    "CardAction",
+    "Callback",
+    "Clock",
+    "Harness",
+    "blocks_text",
 ]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.ids import CardAction
-from app.scheduler import ReminderScheduler
+from app.delivery.scheduler import ReminderScheduler
 from app.settings import Settings
-from app.subcommands import registered
+from app.slack.ids import CardAction
+from app.slack.subcommands import registered
 from incidents.models import Status
 from tests.slack.slack_harness import ALICE, BOB, DAN, GENERAL, Harness, blocks_text
 

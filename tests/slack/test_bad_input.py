@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from structlog.testing import capture_logs
 
-import app.ids
-from app.bolt import LISTENER_MODULES, SORRY, ContextExecutor
-from app.subcommands import registered
+import app.slack.ids
+from app.slack.bolt_app import LISTENER_MODULES, SORRY, ContextExecutor
+from app.slack.subcommands import registered
 from tests.slack.slack_harness import ALICE, BOB, GENERAL, SIGNING_SECRET, Harness
 
 FORM = "application/x-www-form-urlencoded"
@@ -40,7 +40,7 @@ SETTINGS = settings(
 IDS = sorted(
     {
         member.value
-        for value in vars(app.ids).values()
+        for value in vars(app.slack.ids).values()
         if isinstance(value, type) and issubclass(value, enum.Enum)
         for member in value
         if isinstance(member.value, str)
@@ -308,9 +308,13 @@ def test_any_interaction_payload_gets_a_clear_answer_or_a_4xx(harness: Harness, 
     send(harness, urlencode({"payload": json.dumps(payload)}).encode())
 
 
-ACTIONS = sorted(m.value for e in (app.ids.CardAction, app.ids.ReminderAction, app.ids.TimelineAction) for m in e)
-MODALS = [app.ids.Callback.DECLARE, app.ids.Callback.POST_UPDATE, app.ids.Callback.ASSIGN_ROLES]
-FIELDS = sorted(m.value for e in (app.ids.DeclareField, app.ids.UpdateField, app.ids.RoleField) for m in e)
+ACTIONS = sorted(
+    m.value for e in (app.slack.ids.CardAction, app.slack.ids.ReminderAction, app.slack.ids.TimelineAction) for m in e
+)
+MODALS = [app.slack.ids.Callback.DECLARE, app.slack.ids.Callback.POST_UPDATE, app.slack.ids.Callback.ASSIGN_ROLES]
+FIELDS = sorted(
+    m.value for e in (app.slack.ids.DeclareField, app.slack.ids.UpdateField, app.slack.ids.RoleField) for m in e
+)
 any_text = st.one_of(st.text(max_size=400), ref_like, st.sampled_from(["SEV1", "sev2", "30", "-5", "0", ALICE]))
 click = st.fixed_dictionaries(
     {

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from app.logging import configure_logging
+from app.observability.logging import configure_logging
 from tests.slack.slack_harness import ALICE, BOB, BOT_TOKEN, SIGNING_SECRET, Harness
 
 SECRETS = {
@@ -132,5 +132,6 @@ def test_whatever_is_logged_while_handling_a_private_incident_has_its_bodies_red
     ]
     summaries = [line for line in lines(json_logs) if line["event"] == "slack_request" and line.get("incident")]
     assert {line["incident"]: line["private"] for line in summaries if "private" in line} == {
-        "INC-1": True, "INC-2": False
+        "INC-1": True,
+        "INC-2": False,
     }

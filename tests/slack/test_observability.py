@@ -10,17 +10,17 @@ from collections.abc import Callable, Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.bolt import build_app, shutdown
-from app.deps import Deps
-from app.health import metrics_app, readiness_for
-from app.metrics import Metrics
+from app.bootstrap import Deps
+from app.http.wsgi import make_wsgi_app
+from app.observability.health import metrics_app, readiness_for
+from app.observability.metrics import Metrics
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, wsgi_deliver
 from app.sandbox.delivery import signed_headers
 from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
 from app.settings import Settings
-from app.slack_client import build_client
-from app.web import make_wsgi_app
+from app.slack.bolt_app import build_app, shutdown
+from app.slack.client import build_client
 from tests.slack.slack_harness import ALICE, SIGNING_SECRET, Clock
 
 
@@ -51,7 +51,7 @@ def served(settings: Settings, workspace: Workspace, now) -> Iterator[Served]:  
     runtime = Runtime(settings, clock=Clock(now))
     metrics = Metrics(sessions=runtime.sessions, now=runtime.now)
     deps = Deps(runtime=runtime, client=build_client(settings), metrics=metrics)
-    deps.client.retry_handlers.insert(0, metrics.slack_meter())  # as app.server.Bot does
+    deps.client.retry_handlers.insert(0, metrics.slack_meter())  # as app.http.server.Bot does
     app = build_app(deps)
     routes = {"/readyz": readiness_for(runtime.engine, deps.client), "/metrics": metrics_app(metrics)}
     wsgi = make_wsgi_app(app, routes)

@@ -9,17 +9,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.bolt import build_app, shutdown
-from app.deps import Deps
-from app.ids import CardAction
-from app.listener_pool import ContextExecutor, current_ack
+from app.bootstrap import Deps
+from app.http.wsgi import make_wsgi_app
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, wsgi_deliver
 from app.sandbox.delivery import Result
 from app.sandbox.workspace import Workspace
 from app.settings import Settings
-from app.slack_client import build_client
-from app.web import make_wsgi_app
+from app.slack.bolt_app import build_app, shutdown
+from app.slack.client import build_client
+from app.slack.ids import CardAction
+from app.slack.listener_pool import ContextExecutor, current_ack
 from tests.slack.slack_harness import ALICE, BOB, CAROL, GENERAL, SIGNING_SECRET, Clock, Harness
 
 LISTENER_THREADS = 2
@@ -82,8 +82,10 @@ def test_a_click_is_acked_while_slow_clicks_hold_every_listener_thread(small_poo
     incident = h.declare()
     h.workspace.latency = 1.5  # every Slack Web API call is slow now
     card = (incident.channel_id, incident.card_ts)
-    slow = [threading.Thread(target=h.slack.click, args=(CAROL, *card, CardAction.POST_UPDATE, None))
-            for _ in range(LISTENER_THREADS * 2)]
+    slow = [
+        threading.Thread(target=h.slack.click, args=(CAROL, *card, CardAction.POST_UPDATE, None))
+        for _ in range(LISTENER_THREADS * 2)
+    ]
     for sender in slow:
         sender.start()
     time.sleep(0.2)  # those listeners have acked and wait on views.open

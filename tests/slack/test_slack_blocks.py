@@ -8,12 +8,12 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from app.blocks.announcement import announcement_blocks, announcement_text
-from app.blocks.card import card_blocks, card_text
-from app.blocks.messages import briefing_text, update_blocks, update_text
-from app.blocks.modals import declare_modal, declared_view, roles_modal, update_modal
-from app.blocks.text import cut, escape, md
 from app.sandbox.blockkit import check_message_blocks, check_view
+from app.slack.blocks.announcement import announcement_blocks, announcement_text
+from app.slack.blocks.card import card_blocks, card_text
+from app.slack.blocks.messages import briefing_text, update_blocks, update_text
+from app.slack.blocks.modals import declare_modal, declared_view, roles_modal, update_modal
+from app.slack.blocks.text import cut, escape, md
 from incidents.models import Incident, Role, RoleAssignment, StatusUpdate
 from incidents.process import Process
 
@@ -23,16 +23,34 @@ HUGE = "🔥 <!channel> & <@U01BOB> " + "x" * 5000 + "\n" * 50
 
 def incident(**overrides) -> Incident:  # type: ignore[no-untyped-def]
     values = dict(
-        id=1, number=123456789, title=HUGE[:200], summary=HUGE, severity="SEV1", status="acknowledged",
-        private=False, services=[f"service-{n}" * 5 for n in range(80)], reporter_id="U01ALICE",
-        channel_id="C0123", declared_at=NOW, updated_at=NOW, next_update_due_at=NOW + timedelta(minutes=30),
+        id=1,
+        number=123456789,
+        title=HUGE[:200],
+        summary=HUGE,
+        severity="SEV1",
+        status="acknowledged",
+        private=False,
+        services=[f"service-{n}" * 5 for n in range(80)],
+        reporter_id="U01ALICE",
+        channel_id="C0123",
+        declared_at=NOW,
+        updated_at=NOW,
+        next_update_due_at=NOW + timedelta(minutes=30),
         acknowledged_at=NOW,
     )
     inc = Incident(**(values | overrides))
-    inc.roles = [RoleAssignment(role=r.value, user_id="U01BOB", assigned_by="U01ALICE", assigned_at=NOW)
-                 for r in Role]
-    inc.updates = [StatusUpdate(id=1, text=HUGE[:3000], impact=HUGE[:3000], next_steps=HUGE[:3000],
-                                eta=HUGE[:200], author_id="U01BOB", posted_at=NOW)]
+    inc.roles = [RoleAssignment(role=r.value, user_id="U01BOB", assigned_by="U01ALICE", assigned_at=NOW) for r in Role]
+    inc.updates = [
+        StatusUpdate(
+            id=1,
+            text=HUGE[:3000],
+            impact=HUGE[:3000],
+            next_steps=HUGE[:3000],
+            eta=HUGE[:200],
+            author_id="U01BOB",
+            posted_at=NOW,
+        )
+    ]
     return inc
 
 
@@ -57,8 +75,14 @@ def test_modals_stay_within_limits_with_huge_prefills() -> None:
     inc = incident()
     process = Process()
     for view in (
-        declare_modal(process, services=[f"s{n}" * 40 for n in range(100)], title=HUGE, impact=HUGE,
-                      source={"channel": "C1", "ts": "1.2", "user": "U1"}, origin_channel="C1"),
+        declare_modal(
+            process,
+            services=[f"s{n}" * 40 for n in range(100)],
+            title=HUGE,
+            impact=HUGE,
+            source={"channel": "C1", "ts": "1.2", "user": "U1"},
+            origin_channel="C1",
+        ),
         declare_modal(process, services=None, title=HUGE, impact=HUGE),
         declared_view(inc),
         update_modal(inc, text=HUGE),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.ids import CardAction, CardBlock, RoleField, TimelineAction, UpdateField
+from app.slack.ids import CardAction, CardBlock, RoleField, TimelineAction, UpdateField
 from incidents.models import Role, Status
 from tests.slack.slack_harness import ALICE, BOB, CAROL, DAN, INCIDENTS_CHANNEL_ID, Callback, Harness, blocks_text
 
@@ -24,8 +24,12 @@ def test_the_card_shows_reference_title_severity_status_roles_and_update_clock(h
         assert f"*{title}*" in text
     assert "*Stakeholder update*\nNone yet.\nNext update due <!date^" in text
     assert action_ids(harness.card().blocks) == [
-        CardAction.ACKNOWLEDGE, CardAction.ASSIGN_ROLES, CardAction.POST_UPDATE, CardAction.CHANGE_SEVERITY,
-        CardAction.MARK_MITIGATED, CardAction.RESOLVE,
+        CardAction.ACKNOWLEDGE,
+        CardAction.ASSIGN_ROLES,
+        CardAction.POST_UPDATE,
+        CardAction.CHANGE_SEVERITY,
+        CardAction.MARK_MITIGATED,
+        CardAction.RESOLVE,
     ]
 
 
@@ -75,7 +79,6 @@ def test_mark_mitigated_and_resolve_buttons(harness: Harness) -> None:
     assert ":white_check_mark: *INC-1*" in blocks_text(harness.announcement().blocks)
 
 
-
 def test_a_reopened_incident_can_be_mitigated_again_from_the_card(harness: Harness) -> None:
     """A reopen keeps the first mitigation as the milestone, but the problem is back: the button returns."""
     harness.declare()
@@ -90,6 +93,7 @@ def test_a_reopened_incident_can_be_mitigated_again_from_the_card(harness: Harne
     assert harness.incident().status == Status.MITIGATED
     assert harness.incident().mitigated_at == first
     assert harness.events(kind="mitigated")[-1].text == f"Mitigated again (service restored) per <@{BOB}>"
+
 
 def test_resolve_button_asks_for_confirmation(harness: Harness) -> None:
     harness.declare()
@@ -138,7 +142,10 @@ def test_assigning_roles_in_the_modal_records_each_and_keeps_the_rest(harness: H
     assert result.status == 200 and not result.body.strip()  # an empty 200 closes the modal
     incident = harness.incident()
     assert incident.holders() == {
-        Role.ACKNOWLEDGE: BOB, Role.MITIGATE: DAN, Role.INVESTIGATE: None, Role.COMMUNICATE: CAROL
+        Role.ACKNOWLEDGE: BOB,
+        Role.MITIGATE: DAN,
+        Role.INVESTIGATE: None,
+        Role.COMMUNICATE: CAROL,
     }
     assert harness.workspace.open_views(CAROL) == []
     assert "<@U01DAN>" in blocks_text(harness.card().blocks)
@@ -148,17 +155,26 @@ def test_post_update_button_opens_the_update_modal_and_posts_everywhere(harness:
     incident = harness.declare()
     harness.click(CardAction.POST_UPDATE, user=BOB)
     view = harness.open_view(BOB, Callback.POST_UPDATE)
-    harness.submit(view.id, {
-        UpdateField.TEXT: "Rolled back release 142",
-        UpdateField.IMPACT: "Checkout errors for 5% of EU users",
-        UpdateField.NEXT_STEPS: "Watch error rates",
-        UpdateField.ETA: "15:30 UTC",
-    }, user=BOB)
+    harness.submit(
+        view.id,
+        {
+            UpdateField.TEXT: "Rolled back release 142",
+            UpdateField.IMPACT: "Checkout errors for 5% of EU users",
+            UpdateField.NEXT_STEPS: "Watch error rates",
+            UpdateField.ETA: "15:30 UTC",
+        },
+        user=BOB,
+    )
     in_channel = [m for m in harness.workspace.history(incident.channel_id) if "Stakeholder update" in m.text]
     assert len(in_channel) == 1
     shown = blocks_text(in_channel[0].blocks)
-    for part in ("Rolled back release 142", "*Impact*\nCheckout errors for 5% of EU users",
-                 "*Next steps*\nWatch error rates", "*ETA*\n15:30 UTC", "Posted by <@U01BOB>"):
+    for part in (
+        "Rolled back release 142",
+        "*Impact*\nCheckout errors for 5% of EU users",
+        "*Next steps*\nWatch error rates",
+        "*ETA*\n15:30 UTC",
+        "Posted by <@U01BOB>",
+    ):
         assert part in shown
     thread = harness.workspace.replies(INCIDENTS_CHANNEL_ID, incident.announcement_ts)
     assert [m.text for m in thread[1:]] == ["Stakeholder update for INC-1: Rolled back release 142"]
@@ -170,8 +186,10 @@ def test_update_modal_requires_what_is_happening(harness: Harness) -> None:
     harness.click(CardAction.POST_UPDATE)
     view = harness.open_view(ALICE, Callback.POST_UPDATE)
     result = harness.submit(view.id, {UpdateField.TEXT: "   ", UpdateField.ETA: "soon"})
-    assert result.json == {"response_action": "errors",
-                           "errors": {UpdateField.TEXT: "Say what is happening, in a few words."}}
+    assert result.json == {
+        "response_action": "errors",
+        "errors": {UpdateField.TEXT: "Say what is happening, in a few words."},
+    }
     assert harness.incident().last_update is None
 
 

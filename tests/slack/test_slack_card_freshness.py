@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from app.outbox_worker import OutboxWorker
+from app.delivery.worker import OutboxWorker
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
 from incidents.outbox import RetryPolicy, claim, deliver_due
@@ -54,8 +54,14 @@ def test_an_older_redraw_answered_late_never_leaves_the_card_behind(harness: Har
             deferred.append(message.id)
             raise
 
-    worker = OutboxWorker(harness.runtime.sessions, {**harness.handlers, Effect.REFRESH_CARD: refresh},
-                          now=harness.clock, threads=4, poll_seconds=0.05, policy=RetryPolicy()).start()
+    worker = OutboxWorker(
+        harness.runtime.sessions,
+        {**harness.handlers, Effect.REFRESH_CARD: refresh},
+        now=harness.clock,
+        threads=4,
+        poll_seconds=0.05,
+        policy=RetryPolicy(),
+    ).start()
     try:
         harness.workspace.faults.fail("chat.update", delay=1.0)  # the first redraw's card update is slow
         command(harness, "sev SEV1", incident.channel_id)
@@ -76,17 +82,20 @@ def test_a_redraw_waits_while_an_older_one_of_the_same_incident_is_under_way(har
     incident = harness.declare()
     command(harness, "sev SEV1", incident.channel_id)
     harness.clock.advance(seconds=1)
-    [first] = claim(harness.runtime.sessions, now=harness.clock(), limit=1, policy=RetryPolicy(),
-                    kinds=[Effect.REFRESH_CARD.value])  # another delivery holds it
+    [first] = claim(
+        harness.runtime.sessions, now=harness.clock(), limit=1, policy=RetryPolicy(), kinds=[Effect.REFRESH_CARD.value]
+    )  # another delivery holds it
     command(harness, "mitigated", incident.channel_id)
     updates = len(harness.calls("chat.update"))
-    counts = deliver_due(harness.runtime.sessions, {Effect.REFRESH_CARD: harness.handlers[Effect.REFRESH_CARD]},
-                         now=harness.clock)
+    counts = deliver_due(
+        harness.runtime.sessions, {Effect.REFRESH_CARD: harness.handlers[Effect.REFRESH_CARD]}, now=harness.clock
+    )
     assert counts == {"done": 0, "pending": 1, "dead": 0}  # waiting, no attempt counted
     assert len(harness.calls("chat.update")) == updates
     with harness.runtime.sessions() as session:
-        second = session.scalar(select(OutboxMessage).where(OutboxMessage.id > first.id,
-                                                            OutboxMessage.kind == Effect.REFRESH_CARD.value))
+        second = session.scalar(
+            select(OutboxMessage).where(OutboxMessage.id > first.id, OutboxMessage.kind == Effect.REFRESH_CARD.value)
+        )
     assert second is not None and second.attempts == 0 and second.last_error.startswith("waiting: ")
 
 
@@ -99,8 +108,9 @@ def test_an_announcement_posted_from_an_older_snapshot_is_redrawn(harness: Harne
     harness.submit(view.id, {"declare_title": "Checkout is failing", "declare_severity": "SEV2"}, settle=False)
     assert harness.app.listener_runner.listener_executor.wait_idle(10)
     only = lambda kind: {kind: harness.handlers[kind]}  # noqa: E731
-    setup = threading.Thread(target=deliver_due, args=(harness.runtime.sessions, only(Effect.OPEN_CHANNEL)),
-                             kwargs={"now": harness.clock})
+    setup = threading.Thread(
+        target=deliver_due, args=(harness.runtime.sessions, only(Effect.OPEN_CHANNEL)), kwargs={"now": harness.clock}
+    )
     setup.start()
     wait_for(lambda: not harness.workspace.faults.pending())  # the card is posted; pinning it is under way
     command(harness, "sev SEV1", harness.incident().channel_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.effects.names import NAME_MAX, channel_name, slugify
+from app.delivery.handlers.names import NAME_MAX, channel_name, slugify
 from app.sandbox.workspace import check_channel_name
 from tests.slack.slack_harness import ALICE, INCIDENTS_CHANNEL_ID, Harness, blocks_text
 

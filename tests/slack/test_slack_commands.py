@@ -19,9 +19,20 @@ def test_help_lists_every_subcommand_in_the_ack_itself(harness: Harness) -> None
     assert result.status == 200
     assert result.json["response_type"] == "ephemeral"
     text = result.json["text"]
-    for usage in ("declare [title]", "list", "ack", "role <acknowledge|mitigate|investigate|communicate> @person",
-                  "roles", "sev <severity>", "update [text]", "mitigated", "resolve", "reopen", "note <text>",
-                  "status"):
+    for usage in (
+        "declare [title]",
+        "list",
+        "ack",
+        "role <acknowledge|mitigate|investigate|communicate> @person",
+        "roles",
+        "sev <severity>",
+        "update [text]",
+        "mitigated",
+        "resolve",
+        "reopen",
+        "note <text>",
+        "status",
+    ):
         assert f"`/incident {usage}`" in text
     assert "SEV1 (Critical" in text
     assert harness.calls("views.open") == []
@@ -91,9 +102,7 @@ def test_list_with_no_incidents_says_so(harness: Harness) -> None:
 
 def test_list_takes_no_arguments(harness: Harness) -> None:
     result = harness.command("list everything")
-    assert result.json["text"] == (
-        "This command takes no arguments, but got `everything`.\nUsage: `/incident list`"
-    )
+    assert result.json["text"] == ("This command takes no arguments, but got `everything`.\nUsage: `/incident list`")
 
 
 def test_incident_commands_outside_an_incident_channel_name_the_open_incidents(harness: Harness) -> None:
@@ -145,10 +154,14 @@ def test_role_hands_over_and_says_when_nothing_changed(harness: Harness, channel
     [
         ("role", "Name a role and a person, like `role mitigate @dana`."),
         ("role mitigate", "Name a role and a person, like `role mitigate @dana`."),
-        ("role cook <@U01BOB>",
-         "There is no role `cook`. The roles are: acknowledge, mitigate, investigate, communicate."),
-        ("role mitigate @bob",
-         "I cannot tell who @bob is: pick the person from Slack's @-mention list so that it becomes a mention."),
+        (
+            "role cook <@U01BOB>",
+            "There is no role `cook`. The roles are: acknowledge, mitigate, investigate, communicate.",
+        ),
+        (
+            "role mitigate @bob",
+            "I cannot tell who @bob is: pick the person from Slack's @-mention list so that it becomes a mention.",
+        ),
         ("role mitigate bob", "bob is not a person: mention them with @."),
     ],
 )

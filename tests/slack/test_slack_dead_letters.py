@@ -3,7 +3,7 @@ someone's change, that person is told in plain words, and the incident's timelin
 
 from __future__ import annotations
 
-from app.ids import UpdateField
+from app.slack.ids import UpdateField
 from incidents.models import OutboxStatus
 from tests.slack.slack_harness import BOB, Callback, Harness
 
@@ -27,9 +27,7 @@ def test_an_update_slack_refuses_for_good_is_told_to_its_author_and_on_the_timel
         "once this is fixed, or share it by hand:\n> Rolled back &lt;!channel&gt; release 142"
     )
     [problem] = harness.events(kind="slack_problem")
-    assert problem.text == (
-        "The stakeholder update by <@U01BOB> did not reach Slack: Slack refused it (msg_too_long)."
-    )
+    assert problem.text == ("The stakeholder update by <@U01BOB> did not reach Slack: Slack refused it (msg_too_long).")
 
 
 def test_an_update_whose_retries_run_out_is_told_once(harness: Harness) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.ids import CardAction
+from app.slack.ids import CardAction
 from incidents.models import OutboxStatus
 from tests.slack.slack_harness import ALICE, BOB, INCIDENTS_CHANNEL_ID, Harness
 

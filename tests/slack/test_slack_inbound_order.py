@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from app.http.wsgi import make_wsgi_app
 from app.sandbox.client import wsgi_deliver
-from app.web import make_wsgi_app
 
 
 def test_an_unsigned_malformed_interaction_gets_401_and_no_schema_details(harness):

@@ -2,7 +2,7 @@
 (in the channel and under the announcement) and a role briefing.
 
 The double posts the message but answers after the bot's client gave up (its 2 s timeout): the bot cannot know
-whether the message went out. The retry finds it by its block id (app.effects.posted) and adopts it."""
+whether the message went out. The retry finds it by its block id (app.delivery.handlers.posted) and adopts it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.effects.common import direct_message
+from app.delivery.handlers.common import direct_message
 from app.sandbox.models import Message
 from incidents import service
 from incidents.db import transaction
@@ -71,8 +71,9 @@ def test_a_channel_message_whose_answer_is_lost_is_posted_once(declared: Harness
     said = "Severity changed from SEV2 to *SEV1*"
     lose_the_next_answer(h)
     with transaction(h.runtime.sessions) as s:
-        service.change_severity(s, get_incident(s, 1), severity="SEV1", by=ALICE, now=h.clock(),
-                                process=h.runtime.process)
+        service.change_severity(
+            s, get_incident(s, 1), severity="SEV1", by=ALICE, now=h.clock(), process=h.runtime.process
+        )
     h.settle()
     assert eventually(lambda: len(bot_messages(h, channel, said)) == 1), "Slack posted it after all"
     assert h.outbox(Effect.CHANNEL_MESSAGE)[0].status == OutboxStatus.PENDING
@@ -107,7 +108,11 @@ def test_a_stakeholder_update_whose_answers_are_lost_is_posted_once_in_the_chann
     lose_the_next_answer(h)  # in the incident channel
     with transaction(h.runtime.sessions) as s:
         service.post_status_update(
-            s, get_incident(s, 1), text="Rolled back the deploy", author_id=ALICE, now=h.clock(),
+            s,
+            get_incident(s, 1),
+            text="Rolled back the deploy",
+            author_id=ALICE,
+            now=h.clock(),
             process=h.runtime.process,
         )
     h.settle()
@@ -163,8 +168,9 @@ def test_a_bot_that_dies_after_slack_answered_adopts_the_message_instead_of_post
 
     h.handlers[Effect.CHANNEL_MESSAGE] = dies_after_posting
     with transaction(h.runtime.sessions) as s:
-        service.change_severity(s, get_incident(s, 1), severity="SEV1", by=ALICE, now=h.clock(),
-                                process=h.runtime.process)
+        service.change_severity(
+            s, get_incident(s, 1), severity="SEV1", by=ALICE, now=h.clock(), process=h.runtime.process
+        )
     h.settle()
     h.later(MINUTE)
     h.later(5 * MINUTE)

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 from slack_bolt import BoltRequest
 
-from app.ids import Callback
+from app.http.wsgi import SLACK_PATH
 from app.settings import Settings
-from app.web import SLACK_PATH
+from app.slack.ids import Callback
 from tests.slack.slack_harness import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,8 +43,12 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "bookmarks_list": {"bookmarks:read"},
     "files_upload_v2": {"files:write"},
 }
-EVENT_SCOPES = {"pin_added": "pins:read", "pin_removed": "pins:read", "reaction_added": "reactions:read",
-                "reaction_removed": "reactions:read"}
+EVENT_SCOPES = {
+    "pin_added": "pins:read",
+    "pin_removed": "pins:read",
+    "reaction_added": "reactions:read",
+    "reaction_removed": "reactions:read",
+}
 
 
 def methods_called() -> set[str]:

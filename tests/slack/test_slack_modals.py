@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from app.ids import DeclareField
+from app.slack.ids import DeclareField
 from incidents.models import Incident
 from tests.slack.slack_harness import ALICE, BOB, GENERAL, INCIDENTS_CHANNEL_ID, Callback, Harness, blocks_text
 
@@ -26,8 +26,16 @@ def count_incidents(harness: Harness) -> int:
 def test_the_modal_asks_for_title_severity_services_impact_and_privacy(harness: Harness) -> None:
     view = open_declare(harness)
     inputs = {b["block_id"]: b["element"] for b in view.body["blocks"] if b["type"] == "input"}
-    assert list(inputs) == [f.value for f in (DeclareField.TITLE, DeclareField.SEVERITY, DeclareField.SERVICES,
-                                              DeclareField.IMPACT, DeclareField.PRIVATE)]
+    assert list(inputs) == [
+        f.value
+        for f in (
+            DeclareField.TITLE,
+            DeclareField.SEVERITY,
+            DeclareField.SERVICES,
+            DeclareField.IMPACT,
+            DeclareField.PRIVATE,
+        )
+    ]
     assert [o["value"] for o in inputs[DeclareField.SEVERITY]["options"]] == ["SEV1", "SEV2", "SEV3", "SEV4"]
     assert inputs[DeclareField.SERVICES]["type"] == "plain_text_input"  # no ownership map configured
     assert inputs[DeclareField.PRIVATE]["type"] == "checkboxes"
@@ -35,8 +43,9 @@ def test_the_modal_asks_for_title_severity_services_impact_and_privacy(harness: 
 
 def test_submitting_acks_with_a_confirmation_naming_the_incident(harness: Harness) -> None:
     view = open_declare(harness)
-    result = harness.submit(view.id, {DeclareField.TITLE: "Checkout is failing", DeclareField.SEVERITY: "SEV2"},
-                            settle=False)
+    result = harness.submit(
+        view.id, {DeclareField.TITLE: "Checkout is failing", DeclareField.SEVERITY: "SEV2"}, settle=False
+    )
     assert result.json["response_action"] == "update"
     assert "*INC-1* is declared (SEV2): Checkout is failing" in blocks_text(result.json["view"]["blocks"])
     assert "Its channel is being created" in blocks_text(result.json["view"]["blocks"])
@@ -68,13 +77,15 @@ def test_unknown_services_are_refused_when_an_ownership_map_is_configured(harnes
 
     harness.deps.owners = Store()
     view = open_declare(harness)
-    result = harness.submit(view.id, {DeclareField.TITLE: "x", DeclareField.SEVERITY: "SEV3",
-                                      DeclareField.SERVICES: "SVC-1, billing"})
+    result = harness.submit(
+        view.id, {DeclareField.TITLE: "x", DeclareField.SEVERITY: "SEV3", DeclareField.SERVICES: "SVC-1, billing"}
+    )
     assert result.json["errors"] == {
         DeclareField.SERVICES: "Unknown service: billing. Use the names of the ownership map."
     }
-    result = harness.submit(view.id, {DeclareField.TITLE: "x", DeclareField.SEVERITY: "SEV3",
-                                      DeclareField.SERVICES: "SVC-1, svc-2"})
+    result = harness.submit(
+        view.id, {DeclareField.TITLE: "x", DeclareField.SEVERITY: "SEV3", DeclareField.SERVICES: "SVC-1, svc-2"}
+    )
     assert result.json["response_action"] == "update"
     assert harness.incident().services == ["svc-1", "svc-2"]
 
@@ -89,8 +100,9 @@ def test_services_are_picked_from_the_ownership_map(harness: Harness) -> None:
     picker = next(b for b in view.body["blocks"] if b.get("block_id") == DeclareField.SERVICES)["element"]
     assert picker["type"] == "multi_static_select"
     assert [o["value"] for o in picker["options"]] == ["checkout", "payments"]
-    harness.submit(view.id, {DeclareField.TITLE: "x", DeclareField.SEVERITY: "SEV3",
-                             DeclareField.SERVICES: ["payments"]})
+    harness.submit(
+        view.id, {DeclareField.TITLE: "x", DeclareField.SEVERITY: "SEV3", DeclareField.SERVICES: ["payments"]}
+    )
     assert harness.incident().services == ["payments"]
 
 
@@ -104,7 +116,6 @@ def test_a_double_submission_declares_one_incident(harness: Harness) -> None:
     assert count_incidents(harness) == 1
     assert len(harness.calls("conversations.create")) == 1
     assert len([m for m in harness.workspace.history(INCIDENTS_CHANNEL_ID) if "INC-" in m.text]) == 1
-
 
 
 def test_simultaneous_copies_of_one_submission_all_confirm_the_same_incident(harness: Harness) -> None:
@@ -135,6 +146,7 @@ def test_simultaneous_copies_of_one_submission_all_confirm_the_same_incident(har
     harness.settle()
     assert count_incidents(harness) == 1
     assert len(harness.calls("conversations.create")) == 1
+
 
 def test_a_private_incident_gets_a_private_channel_and_a_discreet_announcement(harness: Harness) -> None:
     incident = harness.declare("Payroll data exposed", "SEV1", private=True, impact="Salaries visible to all")

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from app.ids import CardAction, ReminderAction, ReminderBlock, UpdateField
+from app.delivery.scheduler import ReminderScheduler
 from app.sandbox.models import Message
-from app.scheduler import ReminderScheduler
+from app.slack.ids import CardAction, ReminderAction, ReminderBlock, UpdateField
 from incidents import service
 from incidents.db import transaction
 from incidents.effects import Effect

@@ -9,21 +9,32 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from app.http.wsgi import make_wsgi_app
 from app.sandbox.delivery import signed_headers, wsgi_deliver
-from app.web import make_wsgi_app
 from incidents.models import Incident, OutboxMessage
 from tests.slack.slack_harness import ALICE, SIGNING_SECRET, Harness
 
 
 def command_body(text: str, channel: str) -> bytes:
-    return urlencode({"command": "/incident", "text": text, "user_id": ALICE, "channel_id": channel,
-                      "team_id": "T0SANDBOX", "trigger_id": "1.2.3", "response_url": "http://x/"}).encode()
+    return urlencode(
+        {
+            "command": "/incident",
+            "text": text,
+            "user_id": ALICE,
+            "channel_id": channel,
+            "team_id": "T0SANDBOX",
+            "trigger_id": "1.2.3",
+            "response_url": "http://x/",
+        }
+    ).encode()
 
 
 def rows(harness: Harness) -> tuple[int, int]:
     with harness.runtime.sessions() as session:
-        return (session.scalar(select(func.count()).select_from(Incident)),
-                session.scalar(select(func.count()).select_from(OutboxMessage)))
+        return (
+            session.scalar(select(func.count()).select_from(Incident)),
+            session.scalar(select(func.count()).select_from(OutboxMessage)),
+        )
 
 
 @pytest.mark.parametrize(
@@ -83,8 +94,11 @@ def test_events_nobody_listens_to_are_acknowledged_so_slack_does_not_retry(harne
     message = harness.workspace.post_user_message(ALICE, incident.channel_id, "hello")
     result = harness.slack.react(ALICE, incident.channel_id, message.ts, "eyes")
     assert result.status == 200
-    again = harness.slack.event(harness.slack.sent_events[next(reversed(harness.slack.sent_events))],
-                                retry_num=1, event_id=next(reversed(harness.slack.sent_events)))
+    again = harness.slack.event(
+        harness.slack.sent_events[next(reversed(harness.slack.sent_events))],
+        retry_num=1,
+        event_id=next(reversed(harness.slack.sent_events)),
+    )
     assert again.status == 200
 
 
@@ -143,10 +157,19 @@ def test_a_failing_submission_shows_an_apology_instead_of_a_stack_trace(harness:
 def test_a_click_nobody_handles_is_acknowledged_without_an_error(harness: Harness) -> None:
     """A link button (Slack sends its click too), or a card drawn by an older version of the bot."""
     ws = harness.workspace
-    blocks = [{"type": "actions", "elements": [
-        {"type": "button", "action_id": "open_runbook", "text": {"type": "plain_text", "text": "Runbook"},
-         "url": "https://runbooks.example.com/checkout"},
-    ]}]
+    blocks = [
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "open_runbook",
+                    "text": {"type": "plain_text", "text": "Runbook"},
+                    "url": "https://runbooks.example.com/checkout",
+                },
+            ],
+        }
+    ]
     message = ws.post_message("C0INCIDENTS", user=ws.bot.id, text="Runbook", blocks=blocks)
     with capture_logs() as logs:
         result = harness.slack.click(ALICE, "C0INCIDENTS", message.ts, "open_runbook")
@@ -159,7 +182,7 @@ def test_the_request_thread_sees_the_ack_as_soon_as_the_listener_calls_it() -> N
     threads read the value at once."""
     import threading
 
-    from app.bolt import PromptAck
+    from app.slack.bolt_app import PromptAck
 
     ack = PromptAck()
     seen: list[object] = []

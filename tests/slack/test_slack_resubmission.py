@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.ids import CardAction, RoleField, TimelineAction, UpdateField
+from app.slack.ids import CardAction, RoleField, TimelineAction, UpdateField
 from incidents.models import Role, StatusUpdate
 from tests.slack.slack_harness import BOB, CAROL, DAN, INCIDENTS_CHANNEL_ID, Callback, Harness
 
@@ -61,7 +61,10 @@ def test_an_untouched_role_picker_keeps_a_handover_made_while_the_form_was_open(
     result = harness.submit(view.id, {RoleField.COMMUNICATE: CAROL}, user=CAROL)  # only the comms picker changed
     assert result.status == 200 and not result.body.strip()
     assert harness.incident().holders() == {
-        Role.ACKNOWLEDGE: DAN, Role.MITIGATE: None, Role.INVESTIGATE: None, Role.COMMUNICATE: CAROL
+        Role.ACKNOWLEDGE: DAN,
+        Role.MITIGATE: None,
+        Role.INVESTIGATE: None,
+        Role.COMMUNICATE: CAROL,
     }
     assert [e.data["to"] for e in harness.events(kind="role_handover")] == [DAN]
 

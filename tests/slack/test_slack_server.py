@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from app.http.server import HttpServer, gunicorn_options, run_server
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, http_deliver
 from app.sandbox.webapi import RunningServer, make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
-from app.server import HttpServer, gunicorn_options, run_server
 from app.settings import SettingsError, load_settings
 from tests.slack.slack_harness import BOT_TOKEN, SIGNING_SECRET
 
@@ -45,8 +45,17 @@ def test_a_missing_slack_setting_stops_start_up_naming_it(given: dict, missing: 
 def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No stray settings: an empty working directory (no .env) and none of the serving variables set."""
     monkeypatch.chdir(tmp_path)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
-                 "DATA_DIR", "HOST", "PORT", "OWNERSHIP_MAP_PATH"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "DATA_DIR",
+        "HOST",
+        "PORT",
+        "OWNERSHIP_MAP_PATH",
+    ):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -59,12 +68,13 @@ def chosen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     started: list[str] = []
     monkeypatch.setattr(run, "run_sandbox", lambda runtime: started.append("sandbox"))
     monkeypatch.setattr(HttpServer, "run", lambda self: started.append("http"))
-    monkeypatch.setattr("app.server.run_socket_mode", lambda runtime: started.append("socket mode"))
+    monkeypatch.setattr("app.http.server.run_socket_mode", lambda runtime: started.append("socket mode"))
     return started
 
 
-def test_blank_slack_variables_count_as_unset(environment: Path, monkeypatch: pytest.MonkeyPatch,
-                                              chosen: list[str]) -> None:
+def test_blank_slack_variables_count_as_unset(
+    environment: Path, monkeypatch: pytest.MonkeyPatch, chosen: list[str]
+) -> None:
     """`SLACK_SIGNING_SECRET=` in a deploy's environment is a forgotten secret, and `SLACK_APP_TOKEN=` does not
     ask for Socket Mode: start-up stops in this process, before any gunicorn worker exists."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
@@ -83,10 +93,12 @@ def test_blank_slack_variables_count_as_unset(environment: Path, monkeypatch: py
     assert chosen == ["http"]
 
 
-def test_every_credential_problem_is_told_at_once_without_the_secrets(environment: Path,
-                                                                      chosen: list[str]) -> None:
-    settings = load_settings(slack_bot_token="xoxp-user-token-123", slack_app_token="xoxb-bot-token-456",
-                             slack_signing_secret="xoxb-bot-token-456")
+def test_every_credential_problem_is_told_at_once_without_the_secrets(environment: Path, chosen: list[str]) -> None:
+    settings = load_settings(
+        slack_bot_token="xoxp-user-token-123",
+        slack_app_token="xoxb-bot-token-456",
+        slack_signing_secret="xoxb-bot-token-456",
+    )
     with pytest.raises(SettingsError) as caught:
         run_server(Runtime(settings))
     assert caught.value.problems == [
@@ -111,7 +123,7 @@ def test_serve_stops_with_the_credential_problems_before_starting_gunicorn(
 ) -> None:
     from click.testing import CliRunner
 
-    from app.cli import main
+    from app.cli.main import main
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-1234567")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "")
@@ -123,13 +135,14 @@ def test_serve_stops_with_the_credential_problems_before_starting_gunicorn(
     assert not (environment / "data").exists(), "no database is touched before the settings are right"
 
 
-def test_the_sandbox_never_opens_the_production_database(environment: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        chosen: list[str]) -> None:
+def test_the_sandbox_never_opens_the_production_database(
+    environment: Path, monkeypatch: pytest.MonkeyPatch, chosen: list[str]
+) -> None:
     """Without Slack credentials `serve` runs the sandbox, which has a database of its own: DATABASE_URL is not
     opened (here it points nowhere) and no data/incidents.db appears next to the sandbox's."""
     from click.testing import CliRunner
 
-    from app.cli import main
+    from app.cli.main import main
 
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 0, result.output
@@ -141,11 +154,12 @@ def test_the_sandbox_never_opens_the_production_database(environment: Path, monk
     assert chosen == ["sandbox", "sandbox"]
 
 
-def test_production_serving_brings_its_schema_up_first(environment: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      chosen: list[str]) -> None:
+def test_production_serving_brings_its_schema_up_first(
+    environment: Path, monkeypatch: pytest.MonkeyPatch, chosen: list[str]
+) -> None:
     from click.testing import CliRunner
 
-    from app.cli import main
+    from app.cli.main import main
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
@@ -160,11 +174,22 @@ def test_production_serving_brings_its_schema_up_first(environment: Path, monkey
 
 
 def test_gunicorn_runs_gthread_workers_from_the_settings(tmp_path: Path) -> None:
-    settings = load_settings(_env_file=None, data_dir=tmp_path, port=4321, web_workers=2, web_threads=48,
-                             web_backlog=4096, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET)
+    settings = load_settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        port=4321,
+        web_workers=2,
+        web_threads=48,
+        web_backlog=4096,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+    )
     options = gunicorn_options(settings)
     assert (options["worker_class"], options["workers"], options["threads"], options["backlog"]) == (
-        "gthread", 2, 48, 4096
+        "gthread",
+        2,
+        48,
+        4096,
     )
     assert options["bind"] == "0.0.0.0:4321"
     assert options["graceful_timeout"] < options["timeout"]  # a graceful stop ends before the hard kill
@@ -223,14 +248,19 @@ def test_incidents_serve_handles_a_declaration_end_to_end_and_stops_gracefully(
         "LOG_FORMAT": "json",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"], cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "app.cli.main", "serve"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None)
         assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
-        slack = SlackClientSimulator(workspace, http_deliver(f"http://127.0.0.1:{port}/slack/events"),
-                                     signing_secret=SIGNING_SECRET)
+        slack = SlackClientSimulator(
+            workspace, http_deliver(f"http://127.0.0.1:{port}/slack/events"), signing_secret=SIGNING_SECRET
+        )
         assert slack.slash_command("U01ALICE", "C0INCIDENTS", "/incident", "declare DB down").in_time
         wait_for(lambda: bool(workspace.open_views("U01ALICE")))
         [view] = workspace.open_views("U01ALICE")

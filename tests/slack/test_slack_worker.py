@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.outbox_worker import OutboxWorker
+from app.delivery.worker import OutboxWorker
 from incidents import outbox
 from incidents.db import transaction
 from incidents.effects import Effect

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
+from app.cli.main import main
 from app.runtime import Runtime
 from app.settings import load_settings
 from incidents.postmortem import build

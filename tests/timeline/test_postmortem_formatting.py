@@ -59,7 +59,6 @@ def test_utc_is_named_plainly(sessions, across_midnight):
     assert "| Declared | 2026-11-21 22:30 | — |" in text, "22:30 to 00:10 UTC crosses midnight too"
 
 
-
 def test_the_zone_label_uses_the_incidents_offset_not_the_export_days(sessions, process):
     """A January incident in Paris was at UTC+01:00, even when the draft is exported in July (summer time)."""
     january = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

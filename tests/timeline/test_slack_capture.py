@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.listeners.capture import MarkEvent, _reaction, message_text
 from app.sandbox.events import pin_event
+from app.slack.listeners.capture import MarkEvent, _reaction, message_text
 from incidents.capture import message_time
 from tests.slack.slack_harness import ALICE, BOB, CAROL, DAN, GENERAL, Harness
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.ids import TimelineAction
+from app.slack.ids import TimelineAction
 from incidents import service
 from incidents.db import transaction
 from incidents.effects import Effect

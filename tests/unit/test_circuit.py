@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from app.circuit import CircuitBreaker, State
+from app.delivery.circuit import CircuitBreaker, State
 
 
 class Clock:

@@ -6,7 +6,7 @@ import json
 
 import structlog
 
-from app.logging import configure_logging
+from app.observability.logging import configure_logging
 
 
 def test_json_lines_carry_bound_context_and_redact_secrets(capsys):

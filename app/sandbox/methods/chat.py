@@ -46,8 +46,9 @@ def post_ephemeral(req: Request) -> JSON:
     if user not in channel.members:
         raise ApiError(Err.USER_NOT_IN_CHANNEL)
     text, blocks = message_content(req.args)
-    ephemeral = req.ws.post_ephemeral(channel.id, user, text=text or "", blocks=blocks,
-                                      thread_ts=req.args.get("thread_ts"))
+    ephemeral = req.ws.post_ephemeral(
+        channel.id, user, text=text or "", blocks=blocks, thread_ts=req.args.get("thread_ts")
+    )
     return {"message_ts": ephemeral.ts}
 
 

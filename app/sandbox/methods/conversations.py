@@ -147,8 +147,11 @@ def replies(req: Request) -> JSON:
         raise ApiError(Err.THREAD_NOT_FOUND)
     thread = req.ws.replies(channel.id, parent.thread_ts or parent.ts)
     page, metadata = paginate(thread, req.args)
-    return {"messages": [message_json(req.ws, m) for m in page], "has_more": bool(metadata["next_cursor"]),
-            "response_metadata": metadata}
+    return {
+        "messages": [message_json(req.ws, m) for m in page],
+        "has_more": bool(metadata["next_cursor"]),
+        "response_metadata": metadata,
+    }
 
 
 def _set_subject(attribute: str, argument: str) -> Handler:

@@ -69,8 +69,7 @@ def bookmarks_add(req: Request) -> JSON:
     link = req.args.require("link")
     if urlparse(link).scheme not in ("http", "https"):
         raise ApiError(Err.INVALID_LINK)
-    bookmark = req.ws.add_bookmark(channel.id, title=title, link=link, user=req.caller.id,
-                                   emoji=req.args.get("emoji"))
+    bookmark = req.ws.add_bookmark(channel.id, title=title, link=link, user=req.caller.id, emoji=req.args.get("emoji"))
     return {"bookmark": bookmark_json(req.ws, bookmark)}
 
 

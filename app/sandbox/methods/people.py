@@ -26,8 +26,11 @@ def users_info(req: Request) -> JSON:
 
 def users_list(req: Request) -> JSON:
     page, metadata = paginate(list(req.ws.users.values()), req.args, default_limit=1000)
-    return {"members": [user_json(req.ws, u) for u in page], "cache_ts": req.ws.ids.now(),
-            "response_metadata": metadata}
+    return {
+        "members": [user_json(req.ws, u) for u in page],
+        "cache_ts": req.ws.ids.now(),
+        "response_metadata": metadata,
+    }
 
 
 def lookup_by_email(req: Request) -> JSON:
@@ -39,8 +42,7 @@ def lookup_by_email(req: Request) -> JSON:
 
 def usergroups_list(req: Request) -> JSON:
     include_users = req.args.flag("include_users")
-    return {"usergroups": [usergroup_json(req.ws, g, include_users=include_users)
-                           for g in req.ws.usergroups.values()]}
+    return {"usergroups": [usergroup_json(req.ws, g, include_users=include_users) for g in req.ws.usergroups.values()]}
 
 
 def usergroup_users(req: Request) -> JSON:

@@ -42,8 +42,9 @@ def update(req: Request) -> JSON:
     view_id, external_id = req.args.get("view_id"), req.args.get("external_id")
     if not view_id and not external_id:
         raise ApiError.invalid_arguments("missing required field: view_id or external_id")
-    view = req.ws.modals.update(view_id=view_id, external_id=external_id, body=_view_arg(req),
-                                hash=req.args.get("hash"))
+    view = req.ws.modals.update(
+        view_id=view_id, external_id=external_id, body=_view_arg(req), hash=req.args.get("hash")
+    )
     return _answer(req, view)
 
 

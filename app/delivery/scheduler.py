@@ -1,0 +1,122 @@
+"""The reminder scheduler: APScheduler 3 runs `incidents.reminders.tick` every REMINDER_TICK_SECONDS.
+
+One interval job in memory, never overlapping itself (`max_instances=1`) and never replaying missed runs
+(`coalesce=True`, any lateness accepted): the schedule lives in the incident rows, so the next run sees
+everything due, however long the pause. Several schedulers (web replicas, an `incidents scheduler` process) may
+run together against one database: each tick claims its rows with SKIP LOCKED, so each reminder is sent once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from app.runtime import Runtime
+from incidents import reminders
+from incidents.reminders import TickResult
+
+if TYPE_CHECKING:
+    from app.bootstrap import Deps
+
+log = structlog.get_logger("app.delivery.scheduler")
+JOB_ID = "stakeholder-update-reminders"
+
+
+def _nothing() -> None:
+    return None
+
+
+class ReminderScheduler:
+    """`start()` then `shutdown()`; `run_once()` is the job, callable directly (tests, the CLI)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        wake_outbox: Callable[[], None] = _nothing,
+        interval_seconds: float | None = None,
+        batch: int = 100,
+    ):
+        self.runtime = runtime
+        self.wake_outbox = wake_outbox
+        self.interval_seconds = interval_seconds or runtime.settings.reminder_tick_seconds
+        self.batch = batch
+        self._scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            timezone=UTC,
+        )
+        # APScheduler logs every run at INFO ("Running job ..."); keep its warnings and errors only.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def start(self) -> None:
+        """Run a tick now (catching up after downtime at once), then every `interval_seconds`."""
+        self._scheduler.add_job(
+            self.run_once,
+            "interval",
+            seconds=self.interval_seconds,
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
+        self._scheduler.start()
+        log.info("scheduler.started", tick_seconds=self.interval_seconds)
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop; with `wait`, a tick in progress finishes (its transaction commits or rolls back) first."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)
+            log.info("scheduler.stopped")
+
+    def stop(self) -> None:
+        """`app.http.server`'s background-service interface."""
+        self.shutdown(wait=True)
+
+    def run_once(self) -> TickResult | None:
+        """One tick. A failure is logged and rolled back; the next tick tries again (nothing is lost)."""
+        try:
+            result = reminders.tick(
+                self.runtime.sessions, now=self.runtime.now(), process=self.runtime.process, batch=self.batch
+            )
+        except Exception:  # noqa: BLE001 - the job must survive a database hiccup
+            log.exception("reminders.tick_failed")
+            return None
+        if result.sent:
+            log.info(
+                "reminders.tick",
+                reminders=result.reminders,
+                escalations=result.escalations,
+                gaps=result.gaps,
+                examined=result.examined,
+            )
+            self.wake_outbox()
+        return result
+
+
+class _Off:
+    """RUN_SCHEDULER_IN_WEB=false: a separate `incidents scheduler` process sends the reminders."""
+
+    def start(self) -> None:
+        log.info("scheduler.not_in_web", hint="run `incidents scheduler` (a clock process) for reminders")
+
+    def stop(self) -> None:
+        return None
+
+
+def build(deps: Deps) -> ReminderScheduler | _Off:
+    """For `app.http.server.BACKGROUND_MODULES`: the scheduler inside each serving process, unless turned off."""
+    if not deps.settings.run_scheduler_in_web:
+        return _Off()
+    return ReminderScheduler(deps.runtime, wake_outbox=lambda: deps.wake_outbox())

@@ -1,0 +1,103 @@
+"""Delivers the outbox: a few threads claim due messages one at a time and run their handlers, so one slow
+incident does not hold up the others. `wake()` (after a listener's transaction commits) starts a round at once;
+otherwise each thread looks every `poll_seconds`."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.delivery.circuit import CircuitBreaker
+from app.delivery.guard import guard
+from incidents.models import OutboxMessage
+from incidents.outbox import Handler, RetryPolicy, deliver_due
+
+logger = structlog.get_logger("app.outbox")
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        handlers: Mapping[str, Handler],
+        *,
+        now: Callable[[], datetime],
+        threads: int = 4,
+        poll_seconds: float = 1.0,
+        policy: RetryPolicy | None = None,
+        circuit: CircuitBreaker | None = None,
+        observe: Callable[[OutboxMessage, str], None] | None = None,
+    ):
+        self.sessions = sessions
+        # With a circuit breaker, Slack failing as a whole stops the deliveries (nothing is claimed) until a
+        # probe gets through; messages stay pending and keep their attempts (see app.delivery.guard).
+        self.circuit = circuit
+        self.handlers = guard(handlers, circuit) if circuit is not None else handlers
+        self.observe = observe
+        self.now = now
+        self.threads = threads
+        self.poll_seconds = poll_seconds
+        self.policy = policy or RetryPolicy()
+        self._condition = threading.Condition()
+        self._wakeups = 0
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> OutboxWorker:
+        for n in range(self.threads):
+            thread = threading.Thread(target=self._run, name=f"outbox-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def wake(self) -> None:
+        with self._condition:
+            self._wakeups += 1
+            self._condition.notify_all()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the deliveries in progress, then stop (leases of unfinished ones expire and are retried)."""
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def _run(self) -> None:
+        rng = random.Random()
+        while True:
+            with self._condition:
+                if self._stopping:
+                    return
+                seen = self._wakeups
+            self._drain(rng)
+            with self._condition:
+                self._condition.wait_for(lambda s=seen: self._stopping or s != self._wakeups, self.poll_seconds)
+
+    def _drain(self, rng: random.Random) -> None:
+        """Deliver one message at a time until none is due (or the circuit breaker says wait)."""
+        while not self._stopping:
+            if self.circuit is not None and not self.circuit.ready():
+                return
+            try:
+                counts = deliver_due(
+                    self.sessions,
+                    self.handlers,
+                    now=self.now,
+                    limit=1,
+                    policy=self.policy,
+                    rng=rng,
+                    keep_going=lambda: not self._stopping,
+                    observe=self.observe,
+                )
+            except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker
+                logger.exception("outbox_round_failed")
+                return
+            if not any(counts.values()):
+                return

@@ -1,1 +1,0 @@
-"""One module per Slack surface. Each has `register(app, deps)` and is listed in `app.bolt.LISTENER_MODULES`."""

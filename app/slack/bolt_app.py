@@ -1,0 +1,277 @@
+"""The Bolt app: built once per process from `Deps`, with every listener module registered.
+
+A feature plugs in by adding its module to `LISTENER_MODULES`; each module has `register(app, deps)`.
+Listeners ack first (Bolt answers Slack as soon as `ack()` is called, `process_before_response=False`), then do
+their work in the listener pool (`app.slack.listener_pool`), which copies the request's log context into its threads
+and never lets an ack wait behind another request's post-ack work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+from urllib.parse import parse_qsl
+
+import structlog
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.request.internals import build_context
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+
+from app.bootstrap import Deps
+from app.observability import request_log
+from app.settings import SettingsError
+from app.slack.listener_pool import ContextExecutor, current_ack
+
+LISTENER_MODULES: list[str] = [
+    "app.slack.listeners.commands",
+    "app.slack.listeners.incident_commands",
+    "app.slack.listeners.actions",
+    "app.slack.listeners.submissions",
+    "app.slack.listeners.shortcuts",
+    "app.slack.listeners.reminders",
+    "app.slack.listeners.capture",
+    "app.slack.listeners.timeline_commands",
+    "app.slack.listeners.owners",
+]
+
+SORRY = (
+    "Sorry, something went wrong on my side and I could not do that. "
+    "It is logged for the people who run the bot; please try again in a moment."
+)
+logger = structlog.get_logger("app.slack.bolt_app")
+ACK_UNHANDLED = ("event_callback", "block_actions")
+POLL_SECONDS = 0.01  # how often Bolt's request thread looks whether the listener has acked
+_REF = re.compile(r"^INC-\d+")
+
+
+class PromptAck(Ack):
+    """Bolt's `ack`, answered without Bolt's 10 ms polling delay.
+
+    With `process_before_response=False` the request thread polls `ack.response` every 10 ms until the listener
+    (in the pool) calls `ack()`, so every answer to Slack waited up to 10 ms for nothing. Here the request thread
+    that created this object waits for the call itself when it reads `response` (one poll interval at most, then
+    Bolt's loop carries on as before); any other reader gets the value at once."""
+
+    def __init__(self) -> None:
+        self._acked = threading.Event()
+        self._waiter = threading.get_ident()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        if not self._acked.is_set() and threading.get_ident() == self._waiter:
+            self._acked.wait(POLL_SECONDS)
+        return self._response
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        self._response = value
+        if value is not None:
+            with self._lock:
+                self._acked.set()
+                callbacks, self._callbacks = self._callbacks, []
+            for callback in callbacks:
+                callback()
+
+    def when_answered(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once Slack's answer is set (at once if it is): the listener pool frees the slot."""
+        with self._lock:
+            if not self._acked.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+
+class IncidentApp(App):
+    observe_request: request_log.Observer | None = (
+        None  # the latency histogram (app.observability.metrics), when served
+    )
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        _reparse_form(req)
+        log = request_log.start(self.observe_request)
+        try:
+            response = super().dispatch(req)
+            if response.status == 404 and isinstance(req.body, dict) and req.body.get("type") in ACK_UNHANDLED:
+                # An event no listener wants (Slack would retry it three times), or a click on an element nobody
+                # handles (a link button, a card drawn by an older version): say OK rather than show an error.
+                log.set_outcome("ignored")
+                response = BoltResponse(status=200, body="")
+            log.acked(response.status)
+            return response
+        finally:
+            current_ack.set(None)
+            request_log.end()
+
+
+def _reparse_form(req: BoltRequest) -> None:
+    """Bolt takes any form body containing the word "payload" for an interaction and, finding no `payload`
+    field, parses it as empty: a slash command typed in `#inc-3-webhook-payloads-failing` (or whose text says
+    "payload") would reach no listener. Parse such a form as the form it is."""
+    raw = req.raw_body
+    if req.body or not raw or "payload" not in raw or raw.startswith("{"):
+        return
+    form = dict(parse_qsl(raw, keep_blank_values=True))
+    if "payload" in form:
+        return
+    req.body = form
+    req.context = build_context(BoltContext({}), form)
+
+
+def build_app(deps: Deps, *, socket_mode: bool = False) -> App:
+    settings = deps.settings
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    if not secret and not socket_mode:
+        raise SettingsError(
+            ["SLACK_SIGNING_SECRET: required to verify requests from Slack (set the environment variable)"]
+        )
+    app = IncidentApp(
+        name="incident-bot",
+        client=deps.client,
+        signing_secret=secret,
+        token_verification_enabled=False,
+        process_before_response=False,
+        listener_executor=ContextExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
+    )
+    if deps.metrics is not None:
+        app.observe_request = deps.metrics.observe_request
+    app.use(describe_request)
+    app.use(no_response_url)
+    app.error(handle_error)
+    for name in LISTENER_MODULES:
+        importlib.import_module(name).register(app, deps)
+    return app
+
+
+def shutdown(app: App, *, wait: bool = True) -> None:
+    """Let listeners that are still working finish (after their ack) before the process exits."""
+    executor = app.listener_runner.listener_executor
+    if isinstance(executor, Executor):
+        executor.shutdown(wait=wait)
+
+
+# --- middleware: who, what, which incident ------------------------------------------------------------------
+
+
+def no_response_url(context: BoltContext, next: Callable[[], None]) -> None:
+    """A request without a response_url (which Slack always sends where a listener answers through it) gets a
+    `respond` that says why it cannot answer, instead of one that raises after the ack."""
+    respond = context.get("respond")
+    if respond is not None and getattr(respond, "response_url", "") is None:
+        context["respond"] = _cannot_respond
+    next()
+
+
+def _cannot_respond(*_: Any, **__: Any) -> None:
+    request_log.set_outcome("invalid", "no response_url to answer through")
+
+
+def describe_request(req: BoltRequest, body: dict[str, Any], next: Callable[[], None]) -> None:
+    ack = req.context["ack"] = PromptAck()
+    current_ack.set(ack)  # copied into the listener's thread: the pool frees its slot once it is answered
+    fields = describe(body)
+    retry = req.headers.get("x-slack-retry-num")
+    if retry:
+        fields["slack_retry"] = retry[0]
+    request_log.bind(**fields)
+    next()
+
+
+def describe(body: dict[str, Any]) -> dict[str, Any]:
+    """The summary fields of a Slack payload (ids only, never message text)."""
+    if "command" in body:
+        word = (body.get("text") or "").strip().split(" ", 1)[0].lower()
+        return {
+            "kind": "command",
+            "command": body.get("command"),
+            "subcommand": word[:20] or None,
+            "team": body.get("team_id"),
+            "user": body.get("user_id"),
+            "channel": body.get("channel_id"),
+        }
+    kind = body.get("type")
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "team": (body.get("team") or {}).get("id") or body.get("team_id"),
+        "user": (body.get("user") or {}).get("id"),
+    }
+    if kind == "block_actions":
+        action = (body.get("actions") or [{}])[0]
+        fields["action"] = action.get("action_id")
+        fields["channel"] = (body.get("channel") or {}).get("id")
+        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+        if match := _REF.match(value):
+            fields["incident"] = match.group(0)
+    elif kind in ("view_submission", "view_closed"):
+        view = body.get("view") or {}
+        fields["callback"] = view.get("callback_id")
+        with contextlib.suppress(json.JSONDecodeError, AttributeError):
+            fields["incident"] = json.loads(view.get("private_metadata") or "{}").get("incident")
+    elif kind in ("shortcut", "message_action"):
+        fields["callback"] = body.get("callback_id")
+        fields["channel"] = (body.get("channel") or {}).get("id")
+    elif kind == "event_callback":
+        event = body.get("event") or {}
+        fields["slack_event"] = event.get("type")
+        fields["event_id"] = body.get("event_id")
+        fields["user"] = event.get("user")
+    return fields
+
+
+# --- the last resort: log it, tell the person in plain words, never a stack trace to Slack ---------------------
+
+
+def handle_error(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None, context: BoltContext
+) -> BoltResponse | None:
+    request_log.set_outcome("error", f"{type(error).__name__}: {error}")
+    logger.error("listener_failed", exc_info=error)
+    kind = body.get("type") if isinstance(body, dict) else None
+    if response is not None and context.ack is not None and context.ack.response is None:
+        # Not acked yet: the answer to Slack carries the apology.
+        if kind == "view_submission":
+            return BoltResponse(
+                status=200,
+                headers={"content-type": ["application/json;charset=utf-8"]},
+                body=json.dumps({"response_action": "update", "view": sorry_view().to_dict()}),
+            )
+        if isinstance(body, dict) and "command" in body:
+            return BoltResponse(
+                status=200,
+                headers={"content-type": ["application/json;charset=utf-8"]},
+                body=json.dumps({"response_type": "ephemeral", "text": SORRY}),
+            )
+        tell(context, body)
+        return BoltResponse(status=200, body="")
+    if response is None:
+        tell(context, body)
+    return None
+
+
+def tell(context: BoltContext, body: Any, text: str = SORRY) -> None:
+    """Best effort: through the response_url when there is one, else a direct message."""
+    try:
+        if context.respond is not None and context.response_url:
+            context.respond(text=text, response_type="ephemeral", replace_original=False)
+        elif context.user_id and context.client is not None:
+            context.client.chat_postMessage(channel=context.user_id, text=text)
+    except Exception:  # noqa: BLE001 - already failing; the log has the first error
+        logger.warning("could_not_tell_user", exc_info=True)
+
+
+def sorry_view(text: str = SORRY) -> View:
+    return View(
+        type="modal",
+        title="Something went wrong",
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    )

@@ -1,0 +1,127 @@
+"""Modal submissions parsed into plain values, with errors keyed by the block that shows them (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.slack.blocks.modals import ETA_MAX, TEXT_MAX, TITLE_MAX
+from app.slack.ids import PRIVATE_OPTION, DeclareField, RoleField, UpdateField
+from incidents.errors import InvalidInput
+from incidents.models import Role
+from incidents.process import Process
+
+State = Mapping[str, Mapping[str, Mapping[str, Any]]]
+
+
+def state_values(view: Mapping[str, Any]) -> State:
+    """`view.state.values`, or nothing when Slack sent no state."""
+    values = (view.get("state") or {}).get("values")
+    return values if isinstance(values, Mapping) else {}
+
+
+def _field(state: State, block: str) -> Mapping[str, Any]:
+    return (state.get(block) or {}).get(block) or {}
+
+
+def _text(state: State, block: str) -> str:
+    return (_field(state, block).get("value") or "").strip()
+
+
+@dataclass
+class DeclareForm:
+    title: str = ""
+    severity: str = ""
+    services: list[str] = field(default_factory=list)
+    impact: str = ""
+    private: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_declare(
+    state: State, process: Process, *, known_service: Callable[[str], str | None] | None = None
+) -> DeclareForm:
+    """`known_service(name)` returns the catalog's name for a typed service, or None when it is unknown."""
+    form = DeclareForm()
+    form.title = " ".join(_text(state, DeclareField.TITLE).split())
+    if not form.title:
+        form.errors[DeclareField.TITLE] = "Give the incident a title."
+    elif len(form.title) > TITLE_MAX:
+        form.errors[DeclareField.TITLE] = f"Keep the title under {TITLE_MAX} characters."
+    selected = _field(state, DeclareField.SEVERITY).get("selected_option") or {}
+    try:
+        form.severity = process.severity(selected.get("value") or "").name
+    except InvalidInput:
+        form.errors[DeclareField.SEVERITY] = "Pick a severity."
+    services = _field(state, DeclareField.SERVICES)
+    if services.get("type") == "multi_static_select":
+        form.services = [o["value"] for o in services.get("selected_options") or []]
+    else:
+        form.services, problem = _typed_services(services.get("value") or "", known_service)
+        if problem:
+            form.errors[DeclareField.SERVICES] = problem
+    form.impact = _text(state, DeclareField.IMPACT)
+    if len(form.impact) > TEXT_MAX:
+        form.errors[DeclareField.IMPACT] = f"Keep this under {TEXT_MAX} characters."
+    chosen = _field(state, DeclareField.PRIVATE).get("selected_options") or []
+    form.private = any(o.get("value") == PRIVATE_OPTION for o in chosen)
+    return form
+
+
+def _typed_services(text: str, known_service: Callable[[str], str | None] | None) -> tuple[list[str], str | None]:
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if any(len(n) > 100 for n in names):
+        return names, "A service name is longer than 100 characters; separate names with commas."
+    if known_service is None:
+        return names, None
+    resolved, unknown = [], []
+    for name in names:
+        found = known_service(name)
+        (resolved.append(found) if found else unknown.append(name))
+    if unknown:
+        return resolved, f"Unknown service: {', '.join(unknown)}. Use the names of the ownership map."
+    return resolved, None
+
+
+@dataclass
+class UpdateForm:
+    text: str = ""
+    impact: str = ""
+    next_steps: str = ""
+    eta: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_update(state: State) -> UpdateForm:
+    form = UpdateForm(
+        text=_text(state, UpdateField.TEXT),
+        impact=_text(state, UpdateField.IMPACT),
+        next_steps=_text(state, UpdateField.NEXT_STEPS),
+        eta=_text(state, UpdateField.ETA),
+    )
+    if not form.text:
+        form.errors[UpdateField.TEXT] = "Say what is happening, in a few words."
+    for block, value, limit in (
+        (UpdateField.TEXT, form.text, TEXT_MAX),
+        (UpdateField.IMPACT, form.impact, TEXT_MAX),
+        (UpdateField.NEXT_STEPS, form.next_steps, TEXT_MAX),
+        (UpdateField.ETA, form.eta, ETA_MAX),
+    ):
+        if len(value) > limit:
+            form.errors[block] = f"Keep this under {limit} characters."
+    return form
+
+
+def read_roles(state: State, initial: Any = None) -> dict[Role, str]:
+    """The person picked for each role (roles left empty are not in the result). With `initial` (role name ->
+    holder when the form opened, from its private_metadata), only the pickers the person changed: Slack sends
+    every picker's value, prefilled ones included."""
+    picked = {}
+    for role in Role:
+        user = _field(state, RoleField.for_role(role)).get("selected_user")
+        if user:
+            picked[role] = user
+    if isinstance(initial, Mapping):
+        picked = {role: user for role, user in picked.items() if initial.get(role.value) != user}
+    return picked

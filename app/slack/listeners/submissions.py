@@ -1,0 +1,157 @@
+"""Modal submissions. Each runs its use case before the ack: one quick local transaction that makes the change
+durable before Slack is told OK, so that a refusal can be shown in the form itself (`response_action: errors`).
+
+A submission counts once per view: Slack resending it, or a second click on Submit before the form closed,
+finds its view id already handled (remembered in the same transaction as the change) and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from app.bootstrap import Deps
+from app.observability import request_log
+from app.slack.blocks.modals import declared_view, read_metadata
+from app.slack.forms import read_declare, read_roles, read_update, state_values
+from app.slack.ids import Callback, DeclareField, RoleField, UpdateField
+from incidents import coordinates, service
+from incidents.capture import first_delivery
+from incidents.db import transaction
+from incidents.errors import IncidentError
+from incidents.models import Role
+
+logger = structlog.get_logger("app.slack.listeners")
+
+
+def register(app: App, deps: Deps) -> None:
+    def known_service(name: str) -> str | None:
+        match = deps.owners.current().find_service(name)
+        return match.service.name if match else None
+
+    @app.view(Callback.DECLARE)
+    def on_declare(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        form = read_declare(
+            state_values(view), deps.runtime.process, known_service=known_service if deps.owners else None
+        )
+        if form.errors:
+            request_log.set_outcome("invalid")
+            ack(response_action="errors", errors=form.errors)
+            return
+        user_id = body["user"]["id"]
+        request_log.bind(private=form.private)
+        try:
+            with transaction(deps.runtime.sessions) as session:
+                incident = service.declare(
+                    session,
+                    title=form.title,
+                    severity=form.severity,
+                    reporter_id=user_id,
+                    now=deps.now(),
+                    process=deps.runtime.process,
+                    summary=form.impact,
+                    services=form.services,
+                    private=form.private,
+                    declare_key=view["id"],  # Slack resending the submission, or a double click: one incident
+                )
+        except IncidentError as exc:
+            request_log.set_outcome("refused", type(exc).__name__)
+            ack(response_action="errors", errors={DeclareField.TITLE: str(exc)})
+            return
+        request_log.bind_incident(incident)
+        ack(response_action="update", view=declared_view(incident))
+        deps.wake_outbox()
+        source = read_metadata(view.get("private_metadata")).get("source")
+        if source:
+            try:
+                link_source_message(deps, client, incident.id, source, user_id)
+            except Exception:  # noqa: BLE001 - the incident is declared; the link is a nicety
+                logger.exception("source_message_not_linked", incident=incident.ref)
+
+    @app.view(Callback.POST_UPDATE)
+    def on_update(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = read_update(state_values(view))
+        if form.errors:
+            request_log.set_outcome("invalid")
+            ack(response_action="errors", errors=form.errors)
+            return
+        ref = read_metadata(view.get("private_metadata")).get("incident") or ""
+        try:
+            with transaction(deps.runtime.sessions) as session:
+                incident = service.lookup(session, ref)
+                request_log.bind_incident(incident)
+                fresh = first_submission(session, view, now=deps.now())
+                if fresh:
+                    service.post_status_update(
+                        session,
+                        incident,
+                        text=form.text,
+                        impact=form.impact,
+                        next_steps=form.next_steps,
+                        eta=form.eta,
+                        author_id=body["user"]["id"],
+                        now=deps.now(),
+                        process=deps.runtime.process,
+                    )
+        except IncidentError as exc:
+            request_log.set_outcome("refused", type(exc).__name__)
+            ack(response_action="errors", errors={UpdateField.TEXT: str(exc)})
+            return
+        ack()
+        if fresh:
+            deps.wake_outbox()
+
+    @app.view(Callback.ASSIGN_ROLES)
+    def on_roles(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        metadata = read_metadata(view.get("private_metadata"))
+        picked = read_roles(state_values(view), metadata.get("holders"))
+        ref = metadata.get("incident") or ""
+        by = body["user"]["id"]
+        try:
+            with transaction(deps.runtime.sessions) as session:
+                incident = service.lookup(session, ref)
+                request_log.bind_incident(incident)
+                fresh = first_submission(session, view, now=deps.now())
+                for role, user_id in picked.items() if fresh else ():
+                    service.assign_role(session, incident, role=role, user_id=user_id, by=by, now=deps.now())
+        except IncidentError as exc:
+            request_log.set_outcome("refused", type(exc).__name__)
+            ack(response_action="errors", errors={RoleField.for_role(Role.ACKNOWLEDGE): str(exc)})
+            return
+        ack()
+        if fresh:
+            deps.wake_outbox()
+
+
+def first_submission(session: Session, view: dict[str, Any], *, now: datetime) -> bool:
+    """Remember this view's submission (in the caller's transaction: undone if the change is refused, so that the
+    corrected form can be submitted again); False when it was handled already."""
+    if first_delivery(session, f"view:{view.get('id')}", now=now):
+        return True
+    request_log.set_outcome("duplicate", "this form was submitted already")
+    return False
+
+
+def link_source_message(deps: Deps, client: WebClient, incident_id: int, source: dict[str, Any], user_id: str) -> None:
+    """After the ack: put the message the incident was declared from on its timeline, with a link."""
+    permalink = None
+    try:
+        permalink = client.chat_getPermalink(channel=source["channel"], message_ts=source["ts"])["permalink"]
+    except (SlackApiError, KeyError) as exc:
+        logger.warning("permalink_failed", error=str(exc))
+    with transaction(deps.runtime.sessions) as session:
+        coordinates.link_source_message(
+            session,
+            incident_id,
+            channel_id=source["channel"],
+            ts=source["ts"],
+            author_id=source.get("user"),
+            permalink=permalink,
+            by=user_id,
+            now=deps.now(),
+        )

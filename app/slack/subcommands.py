@@ -1,0 +1,219 @@
+"""The `/incident` subcommands: a small registry, and the parsing that runs before the ack (pure and fast).
+
+A feature adds a subcommand from its own listener module (listed in `app.slack.bolt_app.LISTENER_MODULES`):
+
+    @subcommand("owner", usage="owner <service>", help="Who owns a service and how to reach them.")
+    def owner(ctx: CommandContext) -> None:
+        ctx.reply(...)
+
+`needs_incident=True` runs the handler only in an incident channel, with `ctx.incident` loaded; `parse` turns
+the arguments into a value (`ctx.parsed`) or raises `UsageError`, before the ack, so a malformed command is
+answered at once with what was wrong and the usage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from app.bootstrap import Deps
+from app.observability import request_log
+from incidents.db import transaction
+from incidents.models import Incident
+from incidents.queries import get_incident
+
+
+class UsageError(Exception):
+    """The arguments are malformed; the message says what was wrong (the usage is added when shown)."""
+
+
+class UnknownSubcommand(UsageError):
+    """The arguments name a subcommand that does not exist (`help frobnicate`): answered like an unknown
+    subcommand, with the list of them all."""
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    handler: Callable[[CommandContext], None]
+    usage: str
+    help: str
+    needs_incident: bool = False
+    aliases: tuple[str, ...] = ()
+    parse: Callable[[str], Any] | None = None
+
+
+_REGISTRY: dict[str, Subcommand] = {}
+_ORDER: list[Subcommand] = []
+
+
+def subcommand(
+    name: str,
+    *,
+    usage: str,
+    help: str,
+    needs_incident: bool = False,
+    aliases: Sequence[str] = (),
+    parse: Callable[[str], Any] | None = None,
+) -> Callable[[Callable[[CommandContext], None]], Callable[[CommandContext], None]]:
+    """Register a subcommand; its name and aliases must be new."""
+
+    def register(handler: Callable[[CommandContext], None]) -> Callable[[CommandContext], None]:
+        spec = Subcommand(name, handler, usage, help, needs_incident, tuple(aliases), parse)
+        for word in (name, *aliases):
+            existing = _REGISTRY.get(word.lower())
+            if existing is not None and existing.handler is not handler:
+                raise ValueError(f"/incident subcommand {word!r} is registered twice")
+        for word in (name, *aliases):
+            _REGISTRY[word.lower()] = spec
+        if spec not in _ORDER:
+            _ORDER[:] = [s for s in _ORDER if s.name != name] + [spec]
+        return handler
+
+    return register
+
+
+def registered() -> list[Subcommand]:
+    """Every subcommand, in registration order (the order `help` lists them)."""
+    return list(_ORDER)
+
+
+def find(word: str) -> Subcommand | None:
+    return _REGISTRY.get(word.lower())
+
+
+@dataclass(frozen=True)
+class Invocation:
+    spec: Subcommand
+    args: str
+    parsed: Any = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    spec: Subcommand | None = None
+
+
+DEFAULT = "declare"  # a bare `/incident`
+
+
+def parse(text: str) -> Invocation | Problem:
+    """`role mitigate <@U1|bob>` -> Invocation(role, "mitigate <@U1|bob>", (Role.MITIGATE, "U1"))."""
+    text = (text or "").strip()
+    word, _, rest = text.partition(" ")
+    word = word or DEFAULT
+    spec = find(word)
+    if spec is None:
+        return Problem(unknown(word))
+    rest = rest.strip()
+    if spec.parse is None:
+        return Invocation(spec, rest)
+    try:
+        return Invocation(spec, rest, spec.parse(rest))
+    except UnknownSubcommand as exc:
+        return Problem(str(exc))
+    except UsageError as exc:
+        return Problem(str(exc), spec)
+
+
+def unknown(word: str) -> str:
+    return f"I do not know `{_quote(word)}`."
+
+
+def _quote(word: str) -> str:
+    return word.replace("`", "'")[:40]
+
+
+# --- argument parsers (pure) ---------------------------------------------------------------------------------
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_BARE_ID = re.compile(r"^@?([UW][A-Z0-9]{4,})$")
+
+
+def parse_user(token: str) -> str:
+    """A person as Slack escapes a mention in command text (`<@U123|bob>`), or a bare user id."""
+    token = token.strip()
+    match = _MENTION.match(token) or _BARE_ID.match(token)
+    if match is None:
+        if token.startswith("@"):
+            raise UsageError(
+                f"I cannot tell who {_quote(token)} is: pick the person from Slack's @-mention list "
+                "so that it becomes a mention."
+            )
+        raise UsageError(f"{_quote(token) or 'Nothing'} is not a person: mention them with @.")
+    return match.group(1)
+
+
+def no_arguments(args: str) -> None:
+    if args:
+        raise UsageError(f"This command takes no arguments, but got `{_quote(args)}`.")
+
+
+def subcommand_named(args: str) -> Subcommand | None:
+    """The subcommand `help <subcommand>` asks about (None for plain `help`)."""
+    words = args.split()
+    if not words:
+        return None
+    spec = find(words[0].lstrip("/"))
+    if spec is None:
+        raise UnknownSubcommand(unknown(words[0]))
+    return spec
+
+
+def required_text(what: str) -> Callable[[str], str]:
+    def parse_text(args: str) -> str:
+        if not args:
+            raise UsageError(f"Write the {what} after the command.")
+        return args
+
+    return parse_text
+
+
+# --- what a handler is given ------------------------------------------------------------------------------
+
+
+@dataclass
+class CommandContext:
+    deps: Deps
+    command: str
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    args: str
+    parsed: Any
+    client: WebClient
+    respond: Callable[..., Any]
+    spec: Subcommand
+    incident: Incident | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def reply(self, text: str, *, blocks: list | None = None, in_channel: bool = False) -> None:
+        """Answer the person who typed the command (everyone in the channel with `in_channel`)."""
+        self.respond(text=text, blocks=blocks, response_type="in_channel" if in_channel else "ephemeral")
+
+    def usage(self) -> str:
+        return f"Usage: {usage_line(self.command, self.spec)}"
+
+    def change(self, use_case: Callable[[Session, Incident], Any]) -> Any:
+        """Run `use_case(session, incident)` in one transaction on this channel's incident (locked), then wake
+        the outbox so its Slack effects go out now."""
+        assert self.incident is not None, "change() needs an incident; register with needs_incident=True"
+        with transaction(self.deps.runtime.sessions) as session:
+            incident = get_incident(session, self.incident.number, for_update=True)
+            result = use_case(session, incident)
+        self.deps.wake_outbox()
+        return result
+
+    def bind_incident(self, incident: Incident) -> None:
+        self.incident = incident
+        request_log.bind_incident(incident)
+
+
+def usage_line(command: str, spec: Subcommand) -> str:
+    return f"`{command} {spec.usage}`"
