@@ -18,6 +18,7 @@ from urllib.error import URLError
 from slack_sdk.errors import SlackApiError
 
 from app.delivery.circuit import CircuitBreaker
+from app.slack.errors import error_code, status_code
 from incidents.models import OutboxMessage
 from incidents.outbox import Handler, NotReady, PermanentFailure, RetryLater, Unavailable
 
@@ -39,9 +40,7 @@ def is_outage(error: BaseException) -> bool:
     while isinstance(cause, RetryLater | PermanentFailure) and cause.__cause__ is not None:
         cause = cause.__cause__
     if isinstance(cause, SlackApiError):
-        status = getattr(cause.response, "status_code", 0) or 0
-        data = cause.response.data if cause.response is not None else None
-        code = data.get("error") if isinstance(data, dict) else None
+        status, code = status_code(cause), error_code(cause)
         return status >= 500 or (status != 429 and code in OUTAGE_CODES)
     return isinstance(cause, TimeoutError | URLError | ConnectionError | http.client.HTTPException)
 

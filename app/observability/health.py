@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 
 from app.observability.metrics import CONTENT_TYPE, Metrics
+from app.slack.errors import error_code, status_code
 from incidents import db
 
 log = structlog.get_logger("app.observability.health")
@@ -85,8 +86,7 @@ class SlackAuthCheck:
         try:
             self.client.auth_test()
         except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else None
-            status = exc.response.status_code if exc.response is not None else 0
+            error, status = error_code(exc), status_code(exc)
             if status >= 400:
                 return f"Slack answered auth.test with HTTP {status} ({error or 'no error code'})"
             return f"Slack refused auth.test: {error}"

@@ -62,9 +62,9 @@ PLAIN = {
 
 
 def error_code(exc: SlackApiError) -> str:
-    response = exc.response
-    data = response.data if response is not None else None
-    return str(data.get("error", "")) if isinstance(data, dict) else ""
+    """Slack's error code (`channel_not_found`), or "" when the answer carried none."""
+    data = getattr(exc.response, "data", None)
+    return str(data.get("error") or "") if isinstance(data, dict) else ""
 
 
 def status_code(exc: SlackApiError) -> int:

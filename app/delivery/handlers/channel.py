@@ -25,7 +25,7 @@ from app.slack.blocks.announcement import announcement_blocks, announcement_text
 from app.slack.blocks.card import card_blocks, card_text
 from app.slack.blocks.messages import channel_failure_text, channel_ready_text
 from app.slack.blocks.text import cut, one_line
-from app.slack.errors import in_plain_words, is_error, slack_step
+from app.slack.errors import error_code, in_plain_words, is_error, slack_step
 from app.slack.ids import AnnouncementBlock, CardBlock
 from incidents import coordinates
 from incidents.db import transaction
@@ -172,7 +172,7 @@ def invite(client: Any, channel_id: str, *user_ids: str) -> None:
             if is_error(exc, *FINE_INVITE_ERRORS):
                 continue
             if is_error(exc, "user_not_found", "user_is_restricted", "user_is_ultra_restricted"):
-                logger.warning("invite_skipped", user=user_id, error=exc.response.get("error"))
+                logger.warning("invite_skipped", user=user_id, error=error_code(exc))
                 continue
             raise
 

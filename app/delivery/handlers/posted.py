@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from app.bootstrap import Deps
 from app.delivery.handlers.progress import Progress
+from app.slack.errors import error_code
 
 logger = structlog.get_logger("app.delivery.handlers")
 HISTORY_LIMIT = 100
@@ -56,7 +57,7 @@ def find_posted(
     try:
         messages = _thread(deps, channel_id, thread_ts) if thread_ts else _history(deps, channel_id)
     except SlackApiError as exc:  # not a member, no history scope: post (a duplicate beats a loss)
-        logger.warning("history_unavailable", channel=channel_id, error=exc.response.get("error"))
+        logger.warning("history_unavailable", channel=channel_id, error=error_code(exc))
         return None
     bot = deps.directory.bot_user_id()
     named = re.compile(rf"(?<![\w-]){re.escape(ref)}(?![\w-])") if ref else None

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from app.bootstrap import Deps
 from app.observability import request_log
+from app.slack.errors import error_code
 from app.slack.listeners.common import incident_for_channel
 from incidents import capture, queries
 from incidents.db import transaction
@@ -200,7 +201,7 @@ def fetch_message(client: WebClient, channel: str, ts: str) -> dict[str, Any] | 
             if not cursor:
                 break
     except SlackApiError as exc:
-        logger.warning("capture_fetch_failed", error=exc.response.get("error"), channel=channel)
+        logger.warning("capture_fetch_failed", error=error_code(exc), channel=channel)
     return None
 
 
@@ -208,5 +209,5 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
     try:
         return client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
     except SlackApiError as exc:
-        logger.warning("capture_permalink_failed", error=exc.response.get("error"), channel=channel)
+        logger.warning("capture_permalink_failed", error=error_code(exc), channel=channel)
         return None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.bootstrap import Deps
 from app.observability import request_log
 from app.slack.blocks.messages import incidents_list
+from app.slack.errors import error_code, status_code
 from incidents import queries, service
 from incidents.db import transaction
 from incidents.errors import IncidentError
@@ -64,8 +65,8 @@ def open_modal(client: WebClient, trigger_id: str, view: View, *, tell: Callable
         tell("I could not open the form: Slack did not answer in time. Please try again.")
         return None
     except SlackApiError as exc:
-        code = exc.response.get("error", "") if exc.response is not None else ""
-        reason = MODAL_PROBLEMS.get(code, f"Slack answered `{code or exc.response.status_code}`")
+        code = error_code(exc)
+        reason = MODAL_PROBLEMS.get(code, f"Slack answered `{code or status_code(exc)}`")
         request_log.set_outcome("slack_error", f"views.open: {code}")
         logger.warning("views_open_failed", error=code)
         tell(f"I could not open the form: {reason}. Please try again.")
