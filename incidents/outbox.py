@@ -137,6 +137,21 @@ def has_pending(session: Session, *, kind: Effect, incident_id: int) -> bool:
     )
 
 
+def request_card_refresh(session: Session, incident_id: int, *, now: datetime) -> bool:
+    """Queue a redraw of the incident's card and announcement (REFRESH_CARD) in the caller's transaction, unless
+    one is queued and not started yet. True when one was queued."""
+    if has_pending(session, kind=Effect.REFRESH_CARD, incident_id=incident_id):
+        return False
+    enqueue(
+        session,
+        kind=Effect.REFRESH_CARD,
+        key=f"refresh:{incident_id}:{uuid.uuid4().hex}",
+        now=now,
+        incident_id=incident_id,
+    )
+    return True
+
+
 def claim(
     sessions: sessionmaker[Session],
     *,

@@ -170,14 +170,7 @@ def repair(session: Session, ref: str, *, now: datetime) -> list[str]:
         done.append(f"the {missing} is missing: queued open_channel (steps already done are skipped)")
     elif opening:
         done.append("open_channel is already queued: waiting for the worker")
-    if incident.channel_id is not None and not _queued(session, incident.id, Effect.REFRESH_CARD):
-        outbox.enqueue(
-            session,
-            kind=Effect.REFRESH_CARD,
-            key=f"refresh:{incident.id}:{uuid.uuid4().hex}",
-            now=now,
-            incident_id=incident.id,
-        )
+    if incident.channel_id is not None and outbox.request_card_refresh(session, incident.id, now=now):
         done.append("queued refresh_card to redraw the card and the announcement")
     return done or ["nothing to repair"]
 

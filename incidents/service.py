@@ -55,14 +55,7 @@ def _violates(exc: IntegrityError, *names: str) -> bool:
 def _touch(session: Session, incident: Incident, now: datetime) -> None:
     """Mark the incident changed and ask for its card (and announcement) to be redrawn."""
     incident.updated_at = now
-    if not outbox.has_pending(session, kind=Effect.REFRESH_CARD, incident_id=incident.id):
-        outbox.enqueue(
-            session,
-            kind=Effect.REFRESH_CARD,
-            key=f"refresh:{incident.id}:{uuid.uuid4().hex}",
-            now=now,
-            incident_id=incident.id,
-        )
+    outbox.request_card_refresh(session, incident.id, now=now)
 
 
 touch = _touch  # public: other use cases (incidents.reminders.snooze) refresh the card the same way

@@ -9,13 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 from app.sandbox.client import SlackClientSimulator, http_deliver
 from app.sandbox.webapi import RunningServer
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-e2e-token-never-logged"
@@ -26,14 +25,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def get(url: str) -> tuple[int, bytes]:

@@ -10,7 +10,8 @@ from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
 from app.slack.ids import CardBlock
 from incidents.db import make_engine, make_session_factory
 from incidents.models import Incident, OutboxMessage, OutboxStatus
-from tests.e2e.botprocess import BotProcess, wait_for
+from tests.e2e.botprocess import BotProcess
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 ALICE = "U01ALICE"

@@ -7,20 +7,23 @@ import json
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.sandbox.workspace import INCIDENTS_CHANNEL_ID
 from app.slack.ids import CardBlock
 from incidents.db import make_engine, make_session_factory
 from incidents.models import Incident, OutboxMessage, OutboxStatus
-from tests.e2e.botprocess import BotProcess, get, wait_for
+from tests.e2e.botprocess import BotProcess, get
+from tests.waiting import holds_for, wait_for
 
 pytestmark = pytest.mark.e2e
 ALICE = "U01ALICE"
+FIRST_PAUSE = 5.0  # seconds the circuit breaker stays open the first time (CircuitBreaker's cooldown)
 
 
 def metric(bot: BotProcess, name: str) -> float:
-    _, body = get(f"{bot.url}/metrics")
+    status, body = get(f"{bot.url}/metrics")
+    assert status == 200, f"/metrics answered {status}"
     total = 0.0
     for line in body.decode().splitlines():
         if line.startswith(name) and not line.startswith("#"):
@@ -28,14 +31,11 @@ def metric(bot: BotProcess, name: str) -> float:
     return total
 
 
-def quiet(ws, step: float = 0.5) -> int:  # type: ignore[no-untyped-def]
-    """The number of Web API calls once no new call arrived for `step` seconds."""
-    count = len(ws.calls)
-    while True:
-        time.sleep(step)
-        if len(ws.calls) == count:
-            return count
-        count = len(ws.calls)
+def deliveries_in_flight(sessions) -> int:  # type: ignore[no-untyped-def]
+    """Outbox messages a worker holds (claimed, not settled yet): their Slack call, and its in-call retry, may
+    still be under way. None held while the circuit is open: no call can start until the first probe."""
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.claim_token.is_not(None)))
 
 
 def log_events(bot: BotProcess) -> list[str]:
@@ -60,6 +60,7 @@ def test_declared_during_an_outage_the_channel_appears_once_when_slack_is_back(d
         wait_for(lambda: ws.open_views(ALICE), "the declare modal")
         view = ws.open_views(ALICE)[-1]
 
+        closed_at = [time.monotonic()]  # the last moment the circuit surely was closed: before the declaration
         ws.faults.fail("*", http_status=503, times=None)  # Slack's Web API goes down
         values = {
             "declare_title": {"declare_title": "Checkout is failing"},
@@ -69,10 +70,20 @@ def test_declared_during_an_outage_the_channel_appears_once_when_slack_is_back(d
         assert answer.status == 200
         assert "INC-1" in json.dumps(answer.json)  # the modal says it is recorded
 
-        wait_for(lambda: metric(bot, "incidentbot_circuit_state") == 2, "the circuit breaker to open", 20)
-        calls_when_open = quiet(ws)  # a call already under way when it opened (an in-call retry) may finish
-        time.sleep(2)  # while open (the first pause is 5 s), nothing new is sent
-        assert len(ws.calls) == calls_when_open
+        def circuit_open() -> bool:
+            looked = time.monotonic()
+            state = metric(bot, "incidentbot_circuit_state")
+            if state == 0:
+                closed_at[0] = looked
+            return state == 2
+
+        wait_for(circuit_open, "the circuit breaker to open", 20)
+        probe_at = closed_at[0] + FIRST_PAUSE  # it opened after closed_at: no probe goes out before this
+        # A delivery already under way when it opened (an in-call retry) finishes first; then nothing is in flight.
+        wait_for(lambda: deliveries_in_flight(sessions) == 0, "the deliveries under way to settle", 20)
+        calls_when_open = len(ws.calls)
+        window = max(min(2.0, probe_at - time.monotonic()), 0.0)  # ends before the first probe can start
+        holds_for(lambda: len(ws.calls) == calls_when_open, "nothing new is sent while the circuit is open", window)
         with sessions() as s:
             assert s.scalar(select(Incident.title)) == "Checkout is failing"
             [opening] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "open_channel")).all()

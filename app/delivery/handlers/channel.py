@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from app.bootstrap import Deps
-from app.delivery.handlers.common import direct_message, load, request_redraw, was_queued
+from app.delivery.handlers.common import direct_message, load, was_queued
 from app.delivery.handlers.names import channel_name
 from app.delivery.handlers.posted import post_once
 from app.delivery.handlers.problems import Tell, report_problem
@@ -27,7 +27,7 @@ from app.slack.blocks.messages import channel_failure_text, channel_ready_text
 from app.slack.blocks.text import cut, one_line
 from app.slack.errors import error_code, in_plain_words, is_error, slack_step
 from app.slack.ids import AnnouncementBlock, CardBlock
-from incidents import coordinates
+from incidents import coordinates, outbox
 from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage
@@ -235,7 +235,7 @@ def announce(deps: Deps, incident: Incident, progress: Progress | None = None) -
         if (announcement_text(current), blocks_json(announcement_blocks(current))) != (text, blocks):
             # The incident changed since this snapshot was drawn, and a redraw that ran meanwhile could not know
             # of the announcement yet: redraw now that it is recorded.
-            request_redraw(session, incident.id, now=deps.now())
+            outbox.request_card_refresh(session, incident.id, now=deps.now())
     deps.wake_outbox()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import select
@@ -58,18 +57,6 @@ def direct_message(
         incident_id=incident_id,
         payload={"user_id": user_id, "text": text},
     )
-
-
-def request_redraw(session: Session, incident_id: int, *, now: datetime) -> None:
-    """Queue a redraw of the card and the announcement (in the caller's transaction), unless one is queued."""
-    if not outbox.has_pending(session, kind=Effect.REFRESH_CARD, incident_id=incident_id):
-        outbox.enqueue(
-            session,
-            kind=Effect.REFRESH_CARD,
-            key=f"refresh:{incident_id}:{uuid.uuid4().hex}",
-            now=now,
-            incident_id=incident_id,
-        )
 
 
 def was_queued(session: Session, key: str) -> bool:
