@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from app.settings import SettingsError, load_settings
 from incidents.effects import Effect
 from incidents.models import OutboxMessage
 from tests.reminders.reminder_helpers import effects
+from tests.waiting import wait_for
 
 MIN = timedelta(minutes=1)
 
@@ -41,24 +41,17 @@ def runtime_at(database_url, monkeypatch, tmp_path):
         runtime.engine.dispose()
 
 
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 class CountingScheduler(ReminderScheduler):
     """Says when its APScheduler job has run (a tick that sends nothing logs nothing)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.ticked = threading.Event()
+        self.ticks = 0
 
     def run_once(self):
         result = super().run_once()
+        self.ticks += 1
         self.ticked.set()
         return result
 
@@ -139,18 +132,29 @@ def test_several_schedulers_together_send_each_reminder_once(database_url, now, 
     """Four APScheduler-driven schedulers, each with its own engine, ticking every 20 ms for a while."""
     for _ in range(20):
         declare()
-    schedulers = [ReminderScheduler(runtime_at(now + 31 * MIN), interval_seconds=0.02, batch=3) for _ in range(4)]
+    schedulers = [CountingScheduler(runtime_at(now + 31 * MIN), interval_seconds=0.02, batch=3) for _ in range(4)]
+
+    def reminders_by_incident() -> list:
+        with schedulers[0].runtime.sessions() as s:
+            return s.execute(
+                select(OutboxMessage.incident_id, func.count())
+                .where(OutboxMessage.kind == Effect.REMINDER.value)
+                .group_by(OutboxMessage.incident_id)
+            ).all()
+
     for scheduler in schedulers:
         scheduler.start()
-    time.sleep(1.0)
-    for scheduler in schedulers:
-        scheduler.shutdown(wait=True)
-    with schedulers[0].runtime.sessions() as s:
-        rows = s.execute(
-            select(OutboxMessage.incident_id, func.count())
-            .where(OutboxMessage.kind == Effect.REMINDER.value)
-            .group_by(OutboxMessage.incident_id)
-        ).all()
+    try:
+        wait_for(lambda: len(reminders_by_incident()) == 20, "a reminder for each of the 20 incidents")
+        seen = [scheduler.ticks for scheduler in schedulers]
+        wait_for(
+            lambda: all(s.ticks >= n + 3 for s, n in zip(schedulers, seen, strict=True)),
+            "every scheduler to tick three more times (a second reminder would show now)",
+        )
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=True)
+    rows = reminders_by_incident()
     assert len(rows) == 20 and {count for _, count in rows} == {1}
 
 
