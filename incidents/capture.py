@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from incidents.db import dialect_insert
 from incidents.errors import InvalidInput
 from incidents.models import Incident, MessageMark, SeenRequest, TimelineEvent
 from incidents.timeline import EventKind
@@ -136,9 +136,13 @@ def first_delivery(session: Session, key: str, *, now: datetime) -> bool:
 
     Marks are idempotent on their own, but a late retry of `reaction_added` arriving after `reaction_removed`
     would put the mark back: skipping retries of handled events keeps the order Slack first gave."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT ... ON CONFLICT DO NOTHING.
-    stmt = insert(SeenRequest).values(key=key, seen_at=now).on_conflict_do_nothing().returning(SeenRequest.key)
+    stmt = (
+        dialect_insert(session, SeenRequest)
+        .values(key=key, seen_at=now)
+        .on_conflict_do_nothing()
+        .returning(SeenRequest.key)
+    )
     return session.execute(stmt).first() is not None
 
 
@@ -157,9 +161,7 @@ def _undone_key(incident: Incident, key: str, mark: str) -> str:
 
 def _remember_undone(session: Session, incident: Incident, key: str, mark: str, at: datetime) -> None:
     """Keep the latest removal time of this mark (in seen_requests, pruned with them: it matters for seconds)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(SeenRequest).values(key=_undone_key(incident, key, mark), seen_at=at)
+    stmt = dialect_insert(session, SeenRequest).values(key=_undone_key(incident, key, mark), seen_at=at)
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["key"], set_={"seen_at": stmt.excluded.seen_at}, where=SeenRequest.seen_at < at
@@ -187,8 +189,7 @@ def _has_mark(session: Session, event_id: int, mark: str) -> bool:
 
 def _insert_ignoring_duplicates(session: Session, model: type, values: dict, keys: list[str]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: two replicas handling the same mark at once store it once."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    session.execute(dialect_insert(session, model).values(**values).on_conflict_do_nothing(index_elements=keys))
 
 
 def _data(channel: str, ts: str, thread_ts: str | None, author_id: str | None, permalink: str | None) -> dict:

@@ -11,7 +11,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +52,13 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # IMMEDIATE takes the write lock up front: concurrent writers queue instead of failing with
         # "database is locked" when a read transaction later tries to write.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def dialect_insert(session: Session, table: type | Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT for the session's database, with its ON CONFLICT clauses (`on_conflict_do_nothing`,
+    `on_conflict_do_update`, `excluded`): PostgreSQL's and SQLite's are spelled the same."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(table)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

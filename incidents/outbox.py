@@ -26,9 +26,9 @@ from typing import Any
 
 import structlog
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
 
@@ -114,9 +114,9 @@ def enqueue(
         "created_at": now,
         "result": {},
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    session.execute(
+        dialect_insert(session, OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    )
 
 
 def has_pending(session: Session, *, kind: Effect, incident_id: int) -> bool:

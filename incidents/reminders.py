@@ -33,11 +33,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from incidents import service
-from incidents.db import transaction
+from incidents.db import dialect_insert, transaction
 from incidents.durations import humanize
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition
@@ -266,8 +265,8 @@ def _enqueue_all(session: Session, effects: list[dict[str, Any]], *, now: dateti
         }
         for e in effects
     ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"]), rows)
+    stmt = dialect_insert(session, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+    session.execute(stmt, rows)
 
 
 # --- snooze -------------------------------------------------------------------------------------------------

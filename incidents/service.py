@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incidents import engagement, outbox
+from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
 from incidents.models import Counter, Incident, Role, RoleAssignment, Status, StatusUpdate
@@ -37,10 +37,8 @@ def _text(value: str, what: str, *, limit: int = TEXT_MAX, required: bool = True
 
 
 def _next_number(session: Session) -> int:
-    dialect = session.get_bind().dialect.name
     if session.get(Counter, "incident") is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(insert(Counter).values(name="incident", value=0).on_conflict_do_nothing())
+        session.execute(dialect_insert(session, Counter).values(name="incident", value=0).on_conflict_do_nothing())
     return session.execute(
         update(Counter).where(Counter.name == "incident").values(value=Counter.value + 1).returning(Counter.value)
     ).scalar_one()
