@@ -15,16 +15,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.botprocess import free_port
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -53,12 +54,6 @@ def chromium_path() -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def sandbox_url(tmp_path: Path) -> Iterator[str]:
     """`incidents serve` without Slack credentials; yields the page's address it printed."""
@@ -79,11 +74,9 @@ def sandbox_url(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/sandbox"
     try:
-        deadline = time.monotonic() + 30
-        while not _answers(f"{url}/api/state"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the sandbox did not start:\n{(tmp_path / 'serve.log').read_text()}")
-            time.sleep(0.1)
+        wait_for(lambda: _answers(f"{url}/api/state") or process.poll() is not None, "the sandbox to start")
+        if process.poll() is not None:
+            pytest.fail(f"the sandbox did not start:\n{(tmp_path / 'serve.log').read_text()}")
         assert f"Open {url}" in (tmp_path / "serve.log").read_text()
         yield url
     finally:

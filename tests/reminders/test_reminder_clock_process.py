@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from incidents import db, service
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus, Role
 from incidents.process import Process
+from tests.waiting import wait_for
 
 INCIDENTS = Path(sys.executable).with_name("incidents")
 
@@ -73,10 +73,8 @@ def test_the_clock_process_sends_a_due_reminder_and_stops_cleanly_on_sigterm(dat
             text=True,
         )
         try:
-            deadline = time.monotonic() + 30
-            while not delivered(sessions) and time.monotonic() < deadline:
-                assert clock.poll() is None, clock.communicate()
-                time.sleep(0.1)
+            wait_for(lambda: delivered(sessions) or clock.poll() is not None, "the reminder to be delivered")
+            assert clock.poll() is None, clock.communicate()
         finally:
             clock.send_signal(signal.SIGTERM)
             out, err = clock.communicate(timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,6 +22,7 @@ from app.settings import Settings
 from app.slack.bolt_app import build_app, shutdown
 from app.slack.client import build_client
 from tests.slack.slack_harness import ALICE, SIGNING_SECRET, Clock
+from tests.waiting import wait_for
 
 
 class Served:
@@ -69,31 +70,29 @@ def test_readyz_and_metrics_are_served_next_to_the_slack_endpoint(served: Served
     assert status == "200 OK" and b"incidentbot_database_up 1.0" in body
 
 
-def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Listeners finish after the ack, in Bolt's pool: wait a little for their effects."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def test_calls_made_by_listeners_through_bolt_s_client_are_counted(served: Served, workspace: Workspace) -> None:
     """Bolt builds a new WebClient per request and copies the retry handlers onto it: the meter goes along."""
     served.slack.slash_command(ALICE, INCIDENTS_CHANNEL_ID, "/incident", "declare")
-    assert eventually(lambda: served.sample("incidentbot_slack_api_calls_total", method="views.open") == 1)
+    # Listeners finish after the ack, in Bolt's pool: wait for their effects.
+    wait_for(lambda: served.sample("incidentbot_slack_api_calls_total", method="views.open") == 1, "views.open")
     assert workspace.open_views(ALICE)
 
 
 def test_each_request_is_timed_by_kind_and_outcome(served: Served) -> None:
     served.slack.slash_command(ALICE, INCIDENTS_CHANNEL_ID, "/incident", "help")
     served.slack.slash_command(ALICE, INCIDENTS_CHANNEL_ID, "/incident", "sev SEV1")  # refused: not an incident channel
-    assert eventually(lambda: served.sample("incidentbot_request_seconds_count", kind="command") >= 1)
-    assert eventually(
-        lambda: served.sample("incidentbot_request_seconds_count", kind="command", outcome="refused") == 1
+    count = "incidentbot_request_seconds_count"
+    # Each request is timed when its work ends, after the ack: wait until both are, then count.
+    wait_for(
+        lambda: (
+            served.sample(count, kind="command", outcome="refused") >= 1
+            and served.sample(count, kind="command", outcome="ok") >= 1
+        ),
+        "both commands to be timed",
     )
-    assert served.sample("incidentbot_request_seconds_count", kind="command", outcome="ok") == 1
+    assert served.sample(count, kind="command") >= 1
+    assert served.sample(count, kind="command", outcome="refused") == 1
+    assert served.sample(count, kind="command", outcome="ok") == 1
 
 
 def test_a_malformed_request_is_answered_400_before_bolt(served: Served) -> None:

@@ -21,6 +21,7 @@ from app.slack.client import build_client
 from app.slack.ids import CardAction
 from app.slack.listener_pool import ContextExecutor, current_ack
 from tests.slack.slack_harness import ALICE, BOB, CAROL, GENERAL, SIGNING_SECRET, Clock, Harness
+from tests.waiting import wait_for
 
 LISTENER_THREADS = 2
 

@@ -5,8 +5,6 @@ incident changed meanwhile, and an announcement posted from an older snapshot is
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -15,13 +13,7 @@ from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
 from incidents.outbox import RetryPolicy, claim, deliver_due
 from tests.slack.slack_harness import Callback, Harness, blocks_text
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
+from tests.waiting import wait_for
 
 
 def refreshes(harness: Harness) -> list[OutboxMessage]:
@@ -66,10 +58,10 @@ def test_an_older_redraw_answered_late_never_leaves_the_card_behind(harness: Har
         harness.workspace.faults.fail("chat.update", delay=1.0)  # the first redraw's card update is slow
         command(harness, "sev SEV1", incident.channel_id)
         worker.wake()
-        wait_for(lambda: not harness.workspace.faults.pending())  # Slack is sitting on that update now
+        wait_for(lambda: not harness.workspace.faults.pending(), "Slack to sit on that update")
         command(harness, "mitigated", incident.channel_id)  # a second redraw is queued meanwhile
         worker.wake()
-        wait_for(lambda: nothing_left(harness) and not leased(harness))
+        wait_for(lambda: nothing_left(harness) and not leased(harness), "every redraw to be settled")
     finally:
         worker.stop()
     card, announcement = blocks_text(harness.card().blocks), blocks_text(harness.announcement().blocks)
@@ -112,7 +104,7 @@ def test_an_announcement_posted_from_an_older_snapshot_is_redrawn(harness: Harne
         target=deliver_due, args=(harness.runtime.sessions, only(Effect.OPEN_CHANNEL)), kwargs={"now": harness.clock}
     )
     setup.start()
-    wait_for(lambda: not harness.workspace.faults.pending())  # the card is posted; pinning it is under way
+    wait_for(lambda: not harness.workspace.faults.pending(), "the card posted and its pinning under way")
     command(harness, "sev SEV1", harness.incident().channel_id)
     deliver_due(harness.runtime.sessions, only(Effect.REFRESH_CARD), now=harness.clock)
     assert "SEV1" in blocks_text(harness.card().blocks)

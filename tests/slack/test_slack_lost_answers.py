@@ -6,8 +6,6 @@ whether the message went out. The retry finds it by its block id (app.delivery.h
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus, Role
 from incidents.queries import get_incident
 from tests.slack.slack_harness import ALICE, CAROL, Harness
+from tests.waiting import wait_for
 
 MINUTE = 60
 LATE = 2.5  # seconds: beyond the client's timeout (`slack_timeout_seconds=2` in tests/slack/conftest.py)
@@ -29,16 +28,6 @@ def lose_the_next_answer(h: Harness) -> None:
     """The next chat.postMessage is posted, but its answer comes after the bot's client stopped waiting."""
     assert h.deps.client.timeout < LATE
     h.workspace.faults.fail("chat.postMessage", delay=LATE, times=1)
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Wait for the double to finish a call the bot stopped waiting for."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def bot_messages(h: Harness, channel: str, containing: str) -> list[Message]:
@@ -75,7 +64,7 @@ def test_a_channel_message_whose_answer_is_lost_is_posted_once(declared: Harness
             s, get_incident(s, 1), severity="SEV1", by=ALICE, now=h.clock(), process=h.runtime.process
         )
     h.settle()
-    assert eventually(lambda: len(bot_messages(h, channel, said)) == 1), "Slack posted it after all"
+    wait_for(lambda: len(bot_messages(h, channel, said)) == 1, "Slack to post it after all")
     assert h.outbox(Effect.CHANNEL_MESSAGE)[0].status == OutboxStatus.PENDING
     h.later(MINUTE)
     h.later(5 * MINUTE)
@@ -91,7 +80,7 @@ def test_a_direct_message_whose_answer_is_lost_is_sent_once(declared: Harness) -
     with transaction(h.runtime.sessions) as s:
         direct_message(s, user_id=CAROL, text=text, key="test:export", now=h.clock())
     h.settle()
-    assert eventually(lambda: len([m for m in h.dms_to(CAROL) if m.text == text]) == 1)
+    wait_for(lambda: len([m for m in h.dms_to(CAROL) if m.text == text]) == 1, "Slack to send it after all")
     h.later(MINUTE)
     h.later(5 * MINUTE)
     [sent] = [m for m in h.dms_to(CAROL) if m.text == text]
@@ -116,11 +105,11 @@ def test_a_stakeholder_update_whose_answers_are_lost_is_posted_once_in_the_chann
             process=h.runtime.process,
         )
     h.settle()
-    assert eventually(lambda: len(bot_messages(h, incident.channel_id, said)) == 1)
+    wait_for(lambda: len(bot_messages(h, incident.channel_id, said)) == 1, "Slack to post it after all")
     lose_the_next_answer(h)  # under the announcement
     h.later(MINUTE)
     thread = incident.announcement_channel_id
-    assert eventually(lambda: len(replies(bot_messages(h, thread, said))) == 1)
+    wait_for(lambda: len(replies(bot_messages(h, thread, said))) == 1, "Slack to post the reply after all")
     h.later(5 * MINUTE)
     [in_channel] = bot_messages(h, incident.channel_id, said)
     [reply] = replies(bot_messages(h, thread, said))
@@ -141,7 +130,7 @@ def test_a_role_briefing_whose_answer_is_lost_is_sent_once(declared: Harness) ->
     def briefings() -> list[Message]:
         return [m for m in h.dms_to(CAROL) if "role (communicate) in *INC-1*" in m.text]
 
-    assert eventually(lambda: len(briefings()) == 1)
+    wait_for(lambda: len(briefings()) == 1, "Slack to send the briefing after all")
     h.later(MINUTE)
     h.later(5 * MINUTE)
     [briefing] = briefings()

@@ -30,6 +30,7 @@ from tests.slack.slack_harness import (
     Harness,
     blocks_text,
 )
+from tests.waiting import wait_for
 
 MINUTE = 60
 MIN = timedelta(minutes=1)

@@ -7,9 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from app.sandbox.webapi import RunningServer, make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
 from app.settings import SettingsError, load_settings
 from tests.slack.slack_harness import BOT_TOKEN, SIGNING_SECRET
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -206,15 +206,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll `condition` until it holds (a process starting up has no other signal to wait on)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -256,19 +247,19 @@ def test_incidents_serve_handles_a_declaration_end_to_end_and_stops_gracefully(
         text=True,
     )
     try:
-        wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None)
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None, "/healthz")
         assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
         slack = SlackClientSimulator(
             workspace, http_deliver(f"http://127.0.0.1:{port}/slack/events"), signing_secret=SIGNING_SECRET
         )
         assert slack.slash_command("U01ALICE", "C0INCIDENTS", "/incident", "declare DB down").in_time
-        wait_for(lambda: bool(workspace.open_views("U01ALICE")))
+        wait_for(lambda: workspace.open_views("U01ALICE"), "the declare modal")
         [view] = workspace.open_views("U01ALICE")
         result = slack.submit_view("U01ALICE", view.id, {"declare_severity": {"declare_severity": "SEV1"}})
         assert result.in_time and result.json["response_action"] == "update"
-        wait_for(lambda: workspace.channel_by_name("inc-1-db-down") is not None)
+        wait_for(lambda: workspace.channel_by_name("inc-1-db-down") is not None, "the incident channel")
         channel = workspace.channel_by_name("inc-1-db-down")
-        wait_for(lambda: bool(workspace.channel(channel.id).pins))  # the outbox worker runs in the server
+        wait_for(lambda: workspace.channel(channel.id).pins, "the pinned card")  # the outbox worker runs in the server
     finally:
         process.send_signal(signal.SIGTERM)
         try:
