@@ -62,7 +62,7 @@ def test_help_is_answered_at_once_while_every_listener_thread_waits_on_slack(sma
     ]
     for sender in senders:
         sender.start()
-    time.sleep(0.3)  # the declare listeners have acked and wait on views.open
+    wait_for(lambda: len(declared) == len(senders), "every declare to be acked (their listeners wait on views.open)")
     started = time.monotonic()
     answer = h.slack.slash_command(BOB, GENERAL, "/incident", "help")
     waited = time.monotonic() - started
@@ -83,13 +83,14 @@ def test_a_click_is_acked_while_slow_clicks_hold_every_listener_thread(small_poo
     incident = h.declare()
     h.workspace.latency = 1.5  # every Slack Web API call is slow now
     card = (incident.channel_id, incident.card_ts)
+    acked: list[Result] = []
     slow = [
-        threading.Thread(target=h.slack.click, args=(CAROL, *card, CardAction.POST_UPDATE, None))
+        threading.Thread(target=lambda: acked.append(h.slack.click(CAROL, *card, CardAction.POST_UPDATE, None)))
         for _ in range(LISTENER_THREADS * 2)
     ]
     for sender in slow:
         sender.start()
-    time.sleep(0.2)  # those listeners have acked and wait on views.open
+    wait_for(lambda: len(acked) == len(slow), "every slow click to be acked (their listeners wait on views.open)")
     answer = h.slack.click(BOB, *card, CardAction.ACKNOWLEDGE, None)
     assert answer.in_time and answer.elapsed < 0.5, answer.elapsed
     for sender in slow:

@@ -4,7 +4,6 @@ The scheduler's job is `reminders.tick` with the bot's clock; `tick()` below run
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -264,16 +263,6 @@ def lose_the_next_answer(h: Harness) -> None:
     h.workspace.faults.fail("chat.postMessage", delay=LATE, times=1)
 
 
-def eventually(condition: Any, timeout: float = 10.0) -> bool:
-    """Wait for the double to finish a call the bot stopped waiting for."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def direct_reminders(h: Harness, user: str) -> list[Message]:
     return [m for m in h.dms_to(user) if any(b.get("block_id") == ReminderBlock.TEXT for b in m.blocks)]
 
@@ -291,11 +280,11 @@ def test_a_reminder_whose_answers_are_lost_is_posted_once_in_the_channel_and_onc
     h.clock.advance(minutes=30)
     lose_the_next_answer(h)  # the mention in the channel
     tick(h)
-    assert eventually(lambda: len(reminders_in(h, channel)) == 1), "Slack posted it after all"
+    wait_for(lambda: len(reminders_in(h, channel)) == 1, "Slack to post it after all")
     assert h.outbox(Effect.REMINDER)[0].status == OutboxStatus.PENDING
     lose_the_next_answer(h)  # the direct message
     h.later(MINUTE)
-    assert eventually(lambda: len(direct_reminders(h, CAROL)) == 1)
+    wait_for(lambda: len(direct_reminders(h, CAROL)) == 1, "Slack to send the direct reminder after all")
     h.later(5 * MINUTE)
     assert len(reminders_in(h, channel)) == 1
     assert len(direct_reminders(h, CAROL)) == 1
@@ -315,10 +304,10 @@ def test_an_escalation_whose_answers_are_lost_is_posted_once_in_the_channel_and_
     h.clock.advance(minutes=30)
     lose_the_next_answer(h)  # the escalation in the channel
     tick(h)
-    assert eventually(lambda: len(reminders_in(h, channel)) == 2)
+    wait_for(lambda: len(reminders_in(h, channel)) == 2, "Slack to post the escalation after all")
     lose_the_next_answer(h)  # the announcement
     h.later(MINUTE)
-    assert eventually(lambda: len(overdue_posts(h)) == 1)
+    wait_for(lambda: len(overdue_posts(h)) == 1, "Slack to post the announcement after all")
     h.later(5 * MINUTE)
     [reminder, escalation] = reminders_in(h, channel)
     assert "is overdue for a stakeholder update" in blocks_text(escalation.blocks)
