@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.slack.blocks.modals import ETA_MAX, TEXT_MAX, TITLE_MAX
+from app.slack.blocks.modals import ETA_MAX
 from app.slack.ids import PRIVATE_OPTION, DeclareField, RoleField, UpdateField
 from incidents.errors import InvalidInput
 from incidents.models import Role
 from incidents.process import Process
+from incidents.service import TEXT_MAX, TITLE_MAX
 
 State = Mapping[str, Mapping[str, Mapping[str, Any]]]
 

@@ -26,9 +26,8 @@ from app.slack.blocks.text import cut, md
 from app.slack.ids import PRIVATE_OPTION, Callback, DeclareField, RoleField, UpdateField
 from incidents.models import Incident, Role
 from incidents.process import DUTIES, Process
+from incidents.service import TEXT_MAX, TITLE_MAX
 
-TITLE_MAX = 200
-TEXT_MAX = 3000
 ETA_MAX = 200
 SELECT_MAX_OPTIONS = 100
 METADATA_MAX = 3000
