@@ -1,110 +1,127 @@
-"""What listeners and effect handlers are given: the runtime, the Slack client, a way to wake the outbox, and
-slots that other features fill (the ownership map, ...). Built once per process by `app.http.server`, or by tests."""
+"""The composition root: builds every dependency of a serving process once, in order, completely, and hands out
+a frozen `Deps` (to listeners and effect handlers) and a `Bot` (what `incidents serve`, the sandbox and
+`incidents scheduler` run). Nothing is assigned after it is built.
+
+Order: Slack client -> circuit breaker -> metrics (which meter the client's calls) -> ownership map -> the
+outbox's bell -> `Deps` -> effect handlers -> outbox worker -> Bolt app -> WSGI app -> background services.
+
+Everything the bot answers and does is listed in one place each: listeners and subcommands in
+`app.slack.routes`, effect handlers in `app.delivery.handlers`, background services here (`background`).
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+import structlog
+from slack_bolt import App
 from slack_sdk import WebClient
 
+from app.delivery import scheduler
+from app.delivery.bell import Bell
+from app.delivery.circuit import CircuitBreaker
+from app.delivery.handlers import build_handlers, dead_letters
+from app.delivery.worker import OutboxWorker
+from app.http.wsgi import WSGIApp, make_wsgi_app
+from app.observability.health import metrics_app, readiness_for
+from app.observability.metrics import Metrics
 from app.runtime import Runtime
 from app.settings import Settings, SettingsError
-from app.slack.directory import SlackPeople
+from app.slack.bolt_app import build_app, shutdown
+from app.slack.client import build_client
+from app.slack.deps import Deps
+from incidents.models import OutboxMessage
+from incidents.outbox import RetryPolicy
 from incidents.owners import OwnershipMapError, OwnershipStore
 
-
-def _nothing() -> None:
-    return None
-
-
-@dataclass
-class Deps:
-    runtime: Runtime
-    client: WebClient
-    # Called after a listener's transaction commits: delivers its Slack effects now instead of at the next poll.
-    wake_outbox: Callable[[], None] = _nothing
-    # The service ownership map (`incidents.owners.store.OwnershipStore`); None when no map is configured.
-    owners: Any = None
-    # Prometheus metrics (`app.observability.metrics.Metrics`) when served; None in tests that do not look at them.
-    metrics: Any = None
-    # Slack facts learned once and kept: the bot's user id, channel ids by name.
-    directory: SlackDirectory = field(init=False)
-    # The ownership map's people and user groups as Slack knows them (emails -> user ids, handles -> ids), cached.
-    people: SlackPeople = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.directory = SlackDirectory(self.client)
-        self.people = SlackPeople(self.client)
-
-    @property
-    def settings(self) -> Settings:
-        return self.runtime.settings
-
-    def now(self) -> datetime:
-        return self.runtime.now()
-
-    def service_names(self) -> list[str] | None:
-        """The services of the ownership map, or None without a map (the declare modal then takes free text)."""
-        if self.owners is None:
-            return None
-        try:
-            return sorted(service.name for service in self.owners.current().services)
-        except Exception:  # noqa: BLE001 - a broken map must not break declaring
-            return None
-
-
-class SlackDirectory:
-    """Lazily fetched, cached Slack facts. Safe to share between threads."""
-
-    def __init__(self, client: WebClient):
-        self._client = client
-        self._lock = threading.Lock()
-        self._bot_user_id: str | None = None
-        self._channel_ids: dict[str, str] = {}
-
-    def bot_user_id(self) -> str:
-        if self._bot_user_id is None:
-            user_id = self._client.auth_test()["user_id"]
-            with self._lock:
-                self._bot_user_id = user_id
-        return self._bot_user_id  # type: ignore[return-value]
-
-    def channel_id(self, name_or_id: str) -> str | None:
-        """A public channel's id from its name (`incidents` or `#incidents`); an id is returned as it is."""
-        name = name_or_id.strip().lstrip("#")
-        if _looks_like_id(name):
-            return name
-        with self._lock:
-            if name in self._channel_ids:
-                return self._channel_ids[name]
-        cursor = None
-        while True:
-            page = self._client.conversations_list(
-                types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
-            )
-            for channel in page.get("channels", []):
-                if channel.get("name") == name:
-                    with self._lock:
-                        self._channel_ids[name] = channel["id"]
-                    return channel["id"]
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
-
-    def forget_channel(self, name_or_id: str) -> None:
-        with self._lock:
-            self._channel_ids.pop(name_or_id.strip().lstrip("#"), None)
-
-
-def _looks_like_id(value: str) -> bool:
-    return len(value) >= 9 and value[0] in "CG" and value.isalnum() and value.upper() == value
-
-
+logger = structlog.get_logger("app.bootstrap")
 VARIABLE = "OWNERSHIP_MAP_PATH"
+
+
+class Background(Protocol):
+    def start(self) -> Any: ...
+    def stop(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Bot:
+    """One serving process: the Bolt app behind its WSGI app, the outbox worker and the background services."""
+
+    runtime: Runtime
+    deps: Deps
+    circuit: CircuitBreaker
+    metrics: Metrics
+    worker: OutboxWorker
+    app: App
+    wsgi: WSGIApp
+    background: tuple[Background, ...]
+    _running: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+    def start(self) -> Bot:
+        self._running.set()
+        for service in self.background:
+            service.start()
+        self.worker.wake()  # deliver what was left pending by the last process
+        return self
+
+    def stop(self) -> None:
+        if not self._running.is_set():
+            return
+        self._running.clear()
+        shutdown(self.app)  # listeners finish the work they acked
+        for service in reversed(self.background):
+            try:
+                service.stop()
+            except Exception:  # noqa: BLE001 - stop the others anyway
+                logger.exception("background_stop_failed", service=type(service).__name__)
+
+
+def build_bot(
+    runtime: Runtime,
+    *,
+    socket_mode: bool = False,
+    client: WebClient | None = None,
+    owners: OwnershipStore | None | bool = True,
+) -> Bot:
+    """Everything one serving process runs. `client` and `owners` are for tests (a client of their own; a map
+    of their own, or None for no map); by default both are built from the settings."""
+    settings = runtime.settings
+    circuit = CircuitBreaker(
+        name="slack", threshold=settings.circuit_failures, max_cooldown_seconds=settings.circuit_max_cooldown_seconds
+    )
+    metrics = Metrics(sessions=runtime.sessions, now=runtime.now, circuit=circuit)
+    client = client or build_client(settings, meter=metrics.slack_meter())
+    bell = Bell()
+    deps = Deps.build(
+        runtime,
+        client,
+        owners=load_ownership(settings) if owners is True else owners or None,
+        metrics=metrics,
+        wake_outbox=bell.ring,
+    )
+    tell_dead_letters = dead_letters.observer(deps)
+
+    def observe_delivery(message: OutboxMessage, outcome: str) -> None:
+        metrics.observe_delivery(message.kind, outcome)
+        tell_dead_letters(message, outcome)  # an update a person posted never reached Slack: tell them
+
+    worker = OutboxWorker(
+        runtime.sessions,
+        build_handlers(deps),
+        now=runtime.now,
+        threads=settings.outbox_threads,
+        poll_seconds=settings.outbox_poll_seconds,
+        policy=RetryPolicy(lease_seconds=settings.outbox_lease_seconds),
+        circuit=circuit,
+        observe=observe_delivery,
+        bell=bell,
+    )
+    app = build_app(deps, socket_mode=socket_mode)
+    wsgi = make_wsgi_app(app, {"/readyz": readiness_for(runtime.engine, deps.client), "/metrics": metrics_app(metrics)})
+    background: tuple[Background, ...] = (worker, scheduler.build(deps))
+    return Bot(runtime, deps, circuit, metrics, worker, app, wsgi, background)
 
 
 def load_ownership(settings: Settings) -> OwnershipStore | None:

@@ -248,3 +248,11 @@ def _describe(err: dict) -> str:
     if not field:
         return message
     return f"{field.upper()}: {message} (set the environment variable {field.upper()})"
+
+
+def required(settings: Settings, *names: str) -> None:
+    """Stop with one message listing every credential problem: the `names` missing, any set one of the wrong
+    kind (a user token as the bot token, ...)."""
+    problems = credential_problems(settings, *names)
+    if problems:
+        raise SettingsError(problems)

@@ -1,4 +1,5 @@
-"""The `incidents` command: serve the bot, manage the database, look at incidents."""
+"""The `incidents` command: the root group, the incident views (`list`, `show`), and every command group,
+added here explicitly (each lives in its own module)."""
 
 from __future__ import annotations
 
@@ -6,38 +7,22 @@ import sys
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy.exc import OperationalError
 
-from app.observability.logging import configure_logging
-from app.runtime import Runtime, SchemaOutOfDate
-from app.settings import SettingsError, load_settings
-from incidents import db
+from app.cli.common import reading, runtime_of
+from app.cli.db import db_group
+from app.cli.export import export
+from app.cli.outbox import outbox, repair
+from app.cli.owners import owners
+from app.cli.scheduler import scheduler
+from app.cli.serve import serve
+from app.words.events import Style, sentence
 from incidents.durations import durations, humanize
 from incidents.errors import IncidentError
 from incidents.queries import get_incident, open_incidents, recently_resolved
 
-
-def _runtime(ctx: click.Context) -> Runtime:
-    """Settings are read once, on first use, so `--help` works without any configuration."""
-    if "runtime" not in ctx.obj:
-        try:
-            settings = load_settings()
-        except SettingsError as exc:
-            raise click.ClickException(str(exc)) from None
-        configure_logging(fmt=settings.log_format, level=settings.log_level)
-        runtime = ctx.obj["runtime"] = Runtime(settings)
-        ctx.find_root().call_on_close(runtime.close)
-    return ctx.obj["runtime"]
-
-
-def _database_problem(exc: Exception, runtime: Runtime) -> click.ClickException:
-    from sqlalchemy.engine import make_url
-
-    where = make_url(runtime.settings.effective_database_url).render_as_string(hide_password=True)
-    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    return click.ClickException(
-        f"Cannot reach the database at {where}: {reason}. Check DATABASE_URL and that the server is running."
-    )
+# A terminal shows a person by their Slack id, written the way Slack would (`<@U02BOB>`): it can be pasted into
+# Slack as a mention, and it is what `incidents show` has always printed.
+PLAIN = Style(person=lambda user_id: f"<@{user_id}>")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,75 +30,6 @@ def _database_problem(exc: Exception, runtime: Runtime) -> click.ClickException:
 def main(ctx: click.Context) -> None:
     """Incident-response bot for Slack. Settings come from the environment (see the README)."""
     ctx.ensure_object(dict)
-
-
-@main.command()
-@click.pass_context
-def serve(ctx: click.Context) -> None:
-    """Run the bot: the Slack app over HTTP (or Socket Mode), the scheduler and the outbox worker.
-
-    With no Slack credentials set, it runs in the sandbox: a local Slack workspace at http://127.0.0.1:PORT/sandbox.
-    """
-    runtime = _runtime(ctx)
-    from app.http.server import run_server
-
-    def ensure_schema() -> None:  # production only: the sandbox never opens DATABASE_URL
-        try:
-            runtime.ensure_schema()
-        except SchemaOutOfDate as exc:
-            raise click.ClickException(str(exc)) from None
-        except OperationalError as exc:
-            raise _database_problem(exc, runtime) from None
-
-    try:
-        run_server(runtime, prepare=ensure_schema)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-@main.group(name="db")
-def db_group() -> None:
-    """Manage the database schema (Alembic migrations shipped with the bot)."""
-
-
-@db_group.command()
-@click.pass_context
-def upgrade(ctx: click.Context) -> None:
-    """Upgrade the schema to the newest version."""
-    runtime = _runtime(ctx)
-    try:
-        db.upgrade(runtime.engine)
-        click.echo(f"Schema at {db.current_revision(runtime.engine)} (newest).")
-    except OperationalError as exc:
-        raise _database_problem(exc, runtime) from None
-
-
-@db_group.command()
-@click.argument("revision")
-@click.pass_context
-def downgrade(ctx: click.Context, revision: str) -> None:
-    """Downgrade the schema to REVISION (`base` removes every table: all data is lost)."""
-    runtime = _runtime(ctx)
-    try:
-        db.downgrade(runtime.engine, revision)
-    except OperationalError as exc:
-        raise _database_problem(exc, runtime) from None
-    except Exception as exc:  # alembic raises CommandError and friends for a bad revision
-        raise click.ClickException(f"Cannot downgrade to {revision!r}: {exc}") from None
-    click.echo(f"Schema at {db.current_revision(runtime.engine) or 'base (empty)'}.")
-
-
-@db_group.command()
-@click.pass_context
-def current(ctx: click.Context) -> None:
-    """Print the schema version and whether it is the newest."""
-    runtime = _runtime(ctx)
-    try:
-        now, head = db.current_revision(runtime.engine), db.head_revision(runtime.engine)
-    except OperationalError as exc:
-        raise _database_problem(exc, runtime) from None
-    state = "up to date" if now == head else f"out of date: run `incidents db upgrade` (newest is {head})"
-    click.echo(f"{now or 'base (empty)'} ({state})")
 
 
 @main.command(name="list")
@@ -128,9 +44,9 @@ def current(ctx: click.Context) -> None:
 @click.pass_context
 def list_incidents(ctx: click.Context, show_all: bool, limit: int) -> None:
     """List open incidents (with --all, every open one and the recently resolved ones, newest first) as a table."""
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     tz = ZoneInfo(runtime.settings.timezone)
-    with _reading(runtime) as session:
+    with reading(runtime) as session:
         rows = list(open_incidents(session))
         if show_all:
             rows = sorted([*rows, *recently_resolved(session, limit=limit)], key=lambda i: i.number, reverse=True)
@@ -160,13 +76,13 @@ def list_incidents(ctx: click.Context, show_all: bool, limit: int) -> None:
 @click.pass_context
 def show(ctx: click.Context, ref: str) -> None:
     """Show incident REF (like INC-12): its state, roles, updates and timeline."""
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     tz = ZoneInfo(runtime.settings.timezone)
 
     def at(moment) -> str:  # type: ignore[no-untyped-def]
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "—"
 
-    with _reading(runtime) as session:
+    with reading(runtime) as session:
         try:
             inc = get_incident(session, ref)
         except IncidentError as exc:
@@ -186,46 +102,17 @@ def show(ctx: click.Context, ref: str) -> None:
         click.echo("Timeline:")
         for event in inc.events:
             if event.removed_at is None:
-                click.echo(f"  {at(event.occurred_at)}  {event.kind:<18} {event.text}")
+                said = sentence(event, ref=inc.ref, style=PLAIN)
+                click.echo(f"  {at(event.occurred_at)}  {event.kind:<18} {said}")
 
 
-class _reading:
-    """A read-only session that turns an unreachable database into a clear message."""
-
-    def __init__(self, runtime: Runtime):
-        self.runtime = runtime
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        try:
-            if not db.schema_is_current(self.runtime.engine):
-                raise click.ClickException("The database schema is out of date: run `incidents db upgrade`.")
-        except OperationalError as exc:
-            raise _database_problem(exc, self.runtime) from None
-        self.session = self.runtime.sessions()
-        return self.session
-
-    def __exit__(self, *exc: object) -> None:
-        self.session.close()
-
-
-def _attach_optional_groups() -> None:
-    """Command groups that live in their own modules."""
-    from app.cli.export import export
-    from app.cli.outbox import outbox, repair
-    from app.cli.scheduler import scheduler
-
-    main.add_command(scheduler)
-    main.add_command(export)
-    main.add_command(outbox)
-    main.add_command(repair)
-    try:
-        from app.cli.owners import owners
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return
-    main.add_command(owners)
-
-
-_attach_optional_groups()
+main.add_command(serve)
+main.add_command(db_group)
+main.add_command(scheduler)
+main.add_command(export)
+main.add_command(outbox)
+main.add_command(repair)
+main.add_command(owners)
 
 
 if __name__ == "__main__":  # pragma: no cover

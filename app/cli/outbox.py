@@ -8,20 +8,20 @@ from zoneinfo import ZoneInfo
 import click
 import structlog
 
+from app.cli.common import reading, runtime_of
+from app.runtime import Runtime
 from incidents import outbox_admin
 from incidents.db import transaction
 from incidents.errors import IncidentError
 from incidents.models import OutboxStatus
 
-log = structlog.get_logger("app.cli.main")
+log = structlog.get_logger("app.cli.outbox")
 ERROR_WIDTH = 60
 
 
-def _runtime(ctx: click.Context):  # type: ignore[no-untyped-def]
-    from app.cli.main import _reading, _runtime
-
-    runtime = _runtime(ctx)
-    with _reading(runtime):  # the same checks and messages as every other command: reachable, schema current
+def _checked_runtime(ctx: click.Context) -> Runtime:
+    runtime = runtime_of(ctx)
+    with reading(runtime):  # the same checks and messages as every other command: reachable, schema current
         pass
     return runtime
 
@@ -37,7 +37,7 @@ def outbox() -> None:
 @click.pass_context
 def list_messages(ctx: click.Context, status: str | None, limit: int) -> None:
     """List messages, newest first: id, incident, kind, status, attempts, next attempt and last error."""
-    runtime = _runtime(ctx)
+    runtime = _checked_runtime(ctx)
     tz = ZoneInfo(runtime.settings.timezone)
     with runtime.sessions() as session:
         rows = outbox_admin.list_messages(session, now=runtime.now(), status=status, limit=limit)
@@ -79,7 +79,7 @@ def retry(ctx: click.Context, message_id: int | None, every: bool) -> None:
     """Deliver message MESSAGE_ID (or --all) again now, with its attempts reset."""
     if (message_id is None) == (not every):
         raise click.UsageError("Give one message id, or --all.")
-    runtime = _runtime(ctx)
+    runtime = _checked_runtime(ctx)
     try:
         with transaction(runtime.sessions) as session:
             count = outbox_admin.retry(session, now=runtime.now(), message_id=message_id)
@@ -95,7 +95,7 @@ def retry(ctx: click.Context, message_id: int | None, every: bool) -> None:
 @click.pass_context
 def drop(ctx: click.Context, message_id: int, yes: bool) -> None:
     """Delete pending or dead message MESSAGE_ID for good: its effect will never happen."""
-    runtime = _runtime(ctx)
+    runtime = _checked_runtime(ctx)
     if not yes:
         click.confirm(f"Drop outbox message {message_id}? Its Slack effect will never happen.", abort=True)
     try:
@@ -112,7 +112,7 @@ def drop(ctx: click.Context, message_id: int, yes: bool) -> None:
 @click.pass_context
 def prune(ctx: click.Context, days: int) -> None:
     """Delete delivered messages and remembered Slack request ids older than --days."""
-    runtime = _runtime(ctx)
+    runtime = _checked_runtime(ctx)
     with transaction(runtime.sessions) as session:
         done, seen = outbox_admin.prune(session, now=runtime.now(), keep=timedelta(days=days))
     click.echo(f"Deleted {done} delivered message(s) and {seen} request id(s) older than {days} days.")
@@ -124,7 +124,7 @@ def prune(ctx: click.Context, days: int) -> None:
 def repair(ctx: click.Context, ref: str) -> None:
     """Put incident REF (like INC-12) back on track: retry its dead effects, re-open a missing channel or card,
     redraw the card. Safe to run twice: the effects skip what is already done."""
-    runtime = _runtime(ctx)
+    runtime = _checked_runtime(ctx)
     try:
         with transaction(runtime.sessions) as session:
             actions = outbox_admin.repair(session, ref, now=runtime.now())

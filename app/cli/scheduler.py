@@ -15,32 +15,32 @@ import click
 import structlog
 from sqlalchemy.exc import OperationalError
 
-log = structlog.get_logger("app.cli.main")
+from app.bootstrap import build_bot
+from app.cli.common import database_problem, runtime_of
+from app.delivery.scheduler import ReminderScheduler
+from app.runtime import SchemaOutOfDate
+from app.settings import SettingsError, required
+
+log = structlog.get_logger("app.cli.scheduler")
 
 
 @click.command()
 @click.pass_context
 def scheduler(ctx: click.Context) -> None:
     """Send stakeholder-update reminders (and deliver Slack effects) without serving HTTP: a Procfile `clock:`."""
-    from app.cli.main import _database_problem, _runtime
-    from app.delivery.scheduler import ReminderScheduler
-    from app.http.server import Bot, required
-    from app.runtime import SchemaOutOfDate
-    from app.settings import SettingsError
-
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     try:
         required(runtime.settings, "SLACK_BOT_TOKEN")
         runtime.ensure_schema()
         # The serving process's outbox worker, handlers and Slack client exactly; its Bolt app is built (without
         # needing the signing secret) but never served.
-        bot = Bot(runtime, socket_mode=True)
+        bot = build_bot(runtime, socket_mode=True)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
     except OperationalError as exc:
-        raise _database_problem(exc, runtime) from None
+        raise database_problem(exc, runtime) from None
     worker = bot.worker
     reminders = ReminderScheduler(runtime, wake_outbox=worker.wake)  # whatever RUN_SCHEDULER_IN_WEB says
 

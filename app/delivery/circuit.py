@@ -59,6 +59,11 @@ class CircuitBreaker:
         with self._lock:
             return self._state()
 
+    @property
+    def state_number(self) -> int:
+        """For the metrics gauge: higher is worse."""
+        return STATE_VALUES[self.state]
+
     def _state(self) -> State:
         if self._open_until is None:
             return State.CLOSED

@@ -1,5 +1,5 @@
 """Delivers the outbox: a few threads claim due messages one at a time and run their handlers, so one slow
-incident does not hold up the others. `wake()` (after a listener's transaction commits) starts a round at once;
+incident does not hold up the others. its `Bell` rung (after a listener's transaction commits) starts a round at once;
 otherwise each thread looks every `poll_seconds`."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.delivery.bell import Bell
 from app.delivery.circuit import CircuitBreaker
 from app.delivery.guard import guard
 from incidents.models import OutboxMessage
@@ -32,6 +33,7 @@ class OutboxWorker:
         policy: RetryPolicy | None = None,
         circuit: CircuitBreaker | None = None,
         observe: Callable[[OutboxMessage, str], None] | None = None,
+        bell: Bell | None = None,
     ):
         self.sessions = sessions
         # With a circuit breaker, Slack failing as a whole stops the deliveries (nothing is claimed) until a
@@ -43,8 +45,7 @@ class OutboxWorker:
         self.threads = threads
         self.poll_seconds = poll_seconds
         self.policy = policy or RetryPolicy()
-        self._condition = threading.Condition()
-        self._wakeups = 0
+        self.bell = bell or Bell()
         self._stopping = False
         self._threads: list[threading.Thread] = []
 
@@ -56,15 +57,12 @@ class OutboxWorker:
         return self
 
     def wake(self) -> None:
-        with self._condition:
-            self._wakeups += 1
-            self._condition.notify_all()
+        self.bell.ring()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the deliveries in progress, then stop (leases of unfinished ones expire and are retried)."""
-        with self._condition:
-            self._stopping = True
-            self._condition.notify_all()
+        self._stopping = True
+        self.bell.ring()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -72,13 +70,11 @@ class OutboxWorker:
     def _run(self) -> None:
         rng = random.Random()
         while True:
-            with self._condition:
-                if self._stopping:
-                    return
-                seen = self._wakeups
+            if self._stopping:
+                return
+            seen = self.bell.rings
             self._drain(rng)
-            with self._condition:
-                self._condition.wait_for(lambda s=seen: self._stopping or s != self._wakeups, self.poll_seconds)
+            self.bell.wait(seen, self.poll_seconds, unless=lambda: self._stopping)
 
     def _drain(self, rng: random.Random) -> None:
         """Deliver one message at a time until none is due (or the circuit breaker says wait)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -25,7 +25,6 @@ from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.delivery.circuit import STATE_VALUES, CircuitBreaker
 from incidents import outbox_admin
 from incidents.effects import Effect
 from incidents.models import Incident, Status
@@ -54,7 +53,7 @@ class Metrics:
         *,
         sessions: sessionmaker[Session] | None = None,
         now: Callable[[], datetime] | None = None,
-        circuit: CircuitBreaker | None = None,
+        circuit: Circuit | None = None,
     ):
         self.registry = CollectorRegistry()
         r = self.registry
@@ -214,15 +213,25 @@ class DatabaseCollector(Collector):
         )
 
 
+class Circuit(Protocol):
+    """What the metrics read of a circuit breaker (`app.delivery.circuit.CircuitBreaker`)."""
+
+    @property
+    def state_number(self) -> int: ...  # 0 closed, 1 half-open, 2 open
+
+    @property
+    def opened_total(self) -> int: ...
+
+
 class CircuitCollector(Collector):
-    def __init__(self, circuit: CircuitBreaker):
+    def __init__(self, circuit: Circuit):
         self.circuit = circuit
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(
             f"{PREFIX}_circuit_state",
             "The Slack circuit breaker: 0 closed (calling Slack), 1 half-open (probing), 2 open (waiting).",
-            value=STATE_VALUES[self.circuit.state],
+            value=self.circuit.state_number,
         )
         yield CounterMetricFamily(
             f"{PREFIX}_circuit_opened", "Times the Slack circuit breaker opened.", value=self.circuit.opened_total

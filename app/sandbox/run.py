@@ -4,7 +4,7 @@ One HTTP server (127.0.0.1 unless HOST is set explicitly) carries everything:
 
     /sandbox, /sandbox/api/...        the page and its JSON API (app.sandbox.ui)
     /api/<method>, /upload/, /response/   the Slack Web API double the bot's WebClient talks to
-    /slack/events, /healthz           the bot itself: the same `app.http.server.Bot` (Bolt app, outbox worker,
+    /slack/events, /healthz           the bot itself: the same `app.bootstrap.Bot` (Bolt app, outbox worker,
                                       reminder scheduler) production runs, with settings that point it here
 
 The bot gets a random signing secret and bot token, `SLACK_API_URL` set to this server's `/api/`, and a drill
@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 from pydantic import SecretStr
 
+from app.bootstrap import Bot, build_bot
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, http_deliver
 from app.sandbox.clock import DrillClock
@@ -112,7 +113,7 @@ class Sandbox:
     workspace: Workspace
     clock: DrillClock
     runtime: Runtime
-    bot: Any  # app.http.server.Bot
+    bot: Bot
     server: RunningServer
 
     def stop(self) -> None:
@@ -123,8 +124,6 @@ class Sandbox:
 
 def start_sandbox(settings: Settings, *, host: str = LOOPBACK, port: int | None = None) -> Sandbox:
     """Seed the workspace, serve it, build and start the bot; `port=0` takes any free port."""
-    from app.http.server import Bot
-
     clock = DrillClock()
     workspace = Workspace(clock=clock.monotonic, wall_clock=clock.timestamp)
     router = Router(workspace)
@@ -138,7 +137,7 @@ def start_sandbox(settings: Settings, *, host: str = LOOPBACK, port: int | None 
         _fresh_database(Path(bot_settings.data_dir))
         runtime = Runtime(bot_settings, clock=clock)
         runtime.ensure_schema()
-        bot = Bot(runtime)
+        bot = build_bot(runtime)
         simulator = SlackClientSimulator(workspace, http_deliver(f"{local}slack/events"), signing_secret=secret)
         router.ui = SandboxUI(
             workspace,
@@ -244,9 +243,9 @@ def _incident_list(runtime: Runtime) -> Callable[[], list[dict[str, Any]]]:
 
 def _postmortem(runtime: Runtime, workspace: Workspace, bot: Any) -> Callable[[str], tuple[str, str] | None]:
     """The export (`incidents export REF`), with people's names as the workspace knows them."""
+    from app.postmortem.render import render_markdown
     from incidents.errors import IncidentError
     from incidents.postmortem import build, owners_from_map
-    from incidents.postmortem_render import render_markdown
     from incidents.queries import get_incident
 
     def name_of(user_id: str) -> str | None:

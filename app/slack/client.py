@@ -60,11 +60,13 @@ def retry_handlers(settings: Settings) -> list[RetryHandler]:
     ]
 
 
-def build_client(settings: Settings) -> WebClient:
+def build_client(settings: Settings, *, meter: RetryHandler | None = None) -> WebClient:
+    """`meter` (the metrics' Slack call meter) goes first, so that it sees every attempt; Bolt copies the list
+    onto the client of each request."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return WebClient(
         token=token,
         base_url=settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/",
         timeout=settings.slack_timeout_seconds,  # type: ignore[arg-type]  # urllib takes float seconds
-        retry_handlers=retry_handlers(settings),
+        retry_handlers=([meter] if meter is not None else []) + retry_handlers(settings),
     )

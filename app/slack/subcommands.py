@@ -1,6 +1,6 @@
-"""The `/incident` subcommands: a small registry, and the parsing that runs before the ack (pure and fast).
+"""The `/incident` subcommands: their table, and the parsing that runs before the ack (pure and fast).
 
-A feature adds a subcommand from its own listener module (listed in `app.slack.bolt_app.LISTENER_MODULES`):
+A feature describes a subcommand in its own listener module and lists it in `app.slack.routes.SUBCOMMANDS`:
 
     @subcommand("owner", usage="owner <service>", help="Who owns a service and how to reach them.")
     def owner(ctx: CommandContext) -> None:
@@ -14,15 +14,15 @@ answered at once with what was wrong and the usage.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from app.bootstrap import Deps
 from app.observability import request_log
+from app.slack.deps import Deps
 from incidents.db import transaction
 from incidents.models import Incident
 from incidents.queries import get_incident
@@ -47,9 +47,8 @@ class Subcommand:
     aliases: tuple[str, ...] = ()
     parse: Callable[[str], Any] | None = None
 
-
-_REGISTRY: dict[str, Subcommand] = {}
-_ORDER: list[Subcommand] = []
+    def __call__(self, ctx: CommandContext) -> None:
+        self.handler(ctx)
 
 
 def subcommand(
@@ -60,31 +59,13 @@ def subcommand(
     needs_incident: bool = False,
     aliases: Sequence[str] = (),
     parse: Callable[[str], Any] | None = None,
-) -> Callable[[Callable[[CommandContext], None]], Callable[[CommandContext], None]]:
-    """Register a subcommand; its name and aliases must be new."""
+) -> Callable[[Callable[[CommandContext], None]], Subcommand]:
+    """Describe a handler as a subcommand. It answers once it is listed in `app.slack.routes.SUBCOMMANDS`."""
 
-    def register(handler: Callable[[CommandContext], None]) -> Callable[[CommandContext], None]:
-        spec = Subcommand(name, handler, usage, help, needs_incident, tuple(aliases), parse)
-        for word in (name, *aliases):
-            existing = _REGISTRY.get(word.lower())
-            if existing is not None and existing.handler is not handler:
-                raise ValueError(f"/incident subcommand {word!r} is registered twice")
-        for word in (name, *aliases):
-            _REGISTRY[word.lower()] = spec
-        if spec not in _ORDER:
-            _ORDER[:] = [s for s in _ORDER if s.name != name] + [spec]
-        return handler
+    def describe(handler: Callable[[CommandContext], None]) -> Subcommand:
+        return Subcommand(name, handler, usage, help, needs_incident, tuple(aliases), parse)
 
-    return register
-
-
-def registered() -> list[Subcommand]:
-    """Every subcommand, in registration order (the order `help` lists them)."""
-    return list(_ORDER)
-
-
-def find(word: str) -> Subcommand | None:
-    return _REGISTRY.get(word.lower())
+    return describe
 
 
 @dataclass(frozen=True)
@@ -103,23 +84,51 @@ class Problem:
 DEFAULT = "declare"  # a bare `/incident`
 
 
-def parse(text: str) -> Invocation | Problem:
-    """`role mitigate <@U1|bob>` -> Invocation(role, "mitigate <@U1|bob>", (Role.MITIGATE, "U1"))."""
-    text = (text or "").strip()
-    word, _, rest = text.partition(" ")
-    word = word or DEFAULT
-    spec = find(word)
-    if spec is None:
-        return Problem(unknown(word))
-    rest = rest.strip()
-    if spec.parse is None:
-        return Invocation(spec, rest)
-    try:
-        return Invocation(spec, rest, spec.parse(rest))
-    except UnknownSubcommand as exc:
-        return Problem(str(exc))
-    except UsageError as exc:
-        return Problem(str(exc), spec)
+class Subcommands:
+    """The `/incident` subcommands, in the order `help` lists them; names and aliases are unique."""
+
+    def __init__(self, specs: Iterable[Subcommand]):
+        self._order = tuple(specs)
+        self._words: dict[str, Subcommand] = {}
+        for spec in self._order:
+            for word in (spec.name, *spec.aliases):
+                if word.lower() in self._words:
+                    raise ValueError(f"/incident subcommand {word!r} is listed twice")
+                self._words[word.lower()] = spec
+
+    def all(self) -> list[Subcommand]:
+        return list(self._order)
+
+    def find(self, word: str) -> Subcommand | None:
+        return self._words.get(word.lower())
+
+    def parse(self, text: str) -> Invocation | Problem:
+        """`role mitigate <@U1|bob>` -> Invocation(role, "mitigate <@U1|bob>", (Role.MITIGATE, "U1"))."""
+        text = (text or "").strip()
+        word, _, rest = text.partition(" ")
+        word = word or DEFAULT
+        spec = self.find(word)
+        if spec is None:
+            return Problem(unknown(word))
+        rest = rest.strip()
+        if spec.parse is None:
+            return Invocation(spec, rest)
+        parser = self._subcommand_named if spec.parse is subcommand_named else spec.parse
+        try:
+            return Invocation(spec, rest, parser(rest))
+        except UnknownSubcommand as exc:
+            return Problem(str(exc))
+        except UsageError as exc:
+            return Problem(str(exc), spec)
+
+    def _subcommand_named(self, args: str) -> Subcommand | None:
+        words = args.split()
+        if not words:
+            return None
+        spec = self.find(words[0].lstrip("/"))
+        if spec is None:
+            raise UnknownSubcommand(unknown(words[0]))
+        return spec
 
 
 def unknown(word: str) -> str:
@@ -156,14 +165,9 @@ def no_arguments(args: str) -> None:
 
 
 def subcommand_named(args: str) -> Subcommand | None:
-    """The subcommand `help <subcommand>` asks about (None for plain `help`)."""
-    words = args.split()
-    if not words:
-        return None
-    spec = find(words[0].lstrip("/"))
-    if spec is None:
-        raise UnknownSubcommand(unknown(words[0]))
-    return spec
+    """The subcommand `help <subcommand>` asks about (None for plain `help`): `Subcommands.parse` looks the
+    name up in its own table when a subcommand's `parse` is this function."""
+    raise NotImplementedError("parsed by Subcommands.parse")
 
 
 def required_text(what: str) -> Callable[[str], str]:

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from app.cli import serve as server
 from app.cli.main import main
-from app.http import server
 from incidents import db, service
 from incidents.db import make_engine, make_session_factory, transaction
 from incidents.queries import get_incident

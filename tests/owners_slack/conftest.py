@@ -35,5 +35,5 @@ def owned(harness: Harness, map_settings: Settings) -> Harness:  # noqa: F811
     ws.add_user("plato", "Plato Platform", email="plato@example.com", user_id=PLATFORM_MEMBER)
     ws.add_usergroup("payments-oncall", "Payments on-call", [PAYMENTS_PRIMARY, ANA], group_id=PAYMENTS_GROUP)
     ws.add_usergroup("identity-oncall", "Identity on-call", [IDENTITY_PRIMARY], group_id=IDENTITY_GROUP)
-    harness.deps.owners = load_ownership(map_settings)
+    harness.use_owners(load_ownership(map_settings))
     return harness

@@ -9,6 +9,7 @@ import pytest
 
 from app.bootstrap import load_ownership
 from app.settings import Settings
+from app.slack.blocks.facts import event_mrkdwn
 from app.slack.ids import DeclareField
 from incidents import service
 from incidents.db import transaction
@@ -72,7 +73,7 @@ def test_declaring_invites_first_contacts_mentions_their_group_and_bookmarks_run
 def test_each_engagement_lands_on_the_timeline_with_who_and_why(owned: Harness) -> None:
     owned.declare(services=["checkout", "auth"])
     events = engagements(owned)
-    assert [e.text for e in events] == [
+    assert [event_mrkdwn(e, ref="INC-1") for e in events] == [
         f"Owners of checkout (team payments) brought in by <@{ALICE}>: invited <@{PAYMENTS_PRIMARY}>",
         f"Owners of auth (team identity) brought in by <@{ALICE}>: invited <@{IDENTITY_PRIMARY}>",
     ]
@@ -153,7 +154,7 @@ def big_map(owned: Harness, map_settings: Settings, tmp_path: Path) -> Harness:
     """101 services: ownership.yml and a second file of 97 more (`OWNERSHIP_MAP_PATH=ownership.yml:more.yml`)."""
     more = tmp_path / "more.yml"
     more.write_text("services:\n" + "".join(f"  - {{name: batch-{n:03}, team: platform}}\n" for n in range(97)))
-    owned.deps.owners = load_ownership(map_settings.model_copy(update={"ownership_map_path": (MAP, more)}))
+    owned.use_owners(load_ownership(map_settings.model_copy(update={"ownership_map_path": (MAP, more)})))
     return owned
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.bootstrap import build_bot
 from app.cli.main import main
-from app.http.server import Bot, run_server
+from app.cli.serve import run_server
 from app.runtime import Runtime
 from app.settings import SettingsError, load_settings
 from incidents.owners import OwnershipMapError, OwnershipStore, load_map
@@ -88,7 +89,7 @@ def test_a_valid_map_is_loaded_once_when_the_bot_is_built(tmp_path: Path) -> Non
     )
     runtime = Runtime(settings)
     try:
-        bot = Bot(runtime)
+        bot = build_bot(runtime)
         assert isinstance(bot.deps.owners, OwnershipStore)
         assert [s.name for s in bot.deps.owners.current().services] == ["checkout", "ledger", "auth", "gateway"]
     finally:
@@ -101,6 +102,6 @@ def test_without_the_setting_there_is_no_map(tmp_path: Path) -> None:
     )
     runtime = Runtime(settings)
     try:
-        assert Bot(runtime).deps.owners is None
+        assert build_bot(runtime).deps.owners is None
     finally:
         runtime.close()

@@ -10,10 +10,10 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
-from app.bootstrap import Deps
 from app.delivery.scheduler import ReminderScheduler, build
 from app.runtime import Runtime
 from app.settings import SettingsError, load_settings
+from app.slack.deps import Deps
 from incidents.effects import Effect
 from incidents.models import OutboxMessage
 from tests.reminders.reminder_helpers import effects
@@ -120,8 +120,8 @@ def test_the_interval_comes_from_the_settings(runtime_at, now):
 
 
 def test_serve_runs_the_scheduler_unless_told_not_to(runtime_at, now):
-    on = build(Deps(runtime=runtime_at(now), client=WebClient()))
-    off = build(Deps(runtime=runtime_at(now, run_scheduler_in_web=False), client=WebClient()))
+    on = build(Deps.build(runtime_at(now), WebClient()))
+    off = build(Deps.build(runtime_at(now, run_scheduler_in_web=False), WebClient()))
     assert isinstance(on, ReminderScheduler)
     assert not isinstance(off, ReminderScheduler)
     off.start()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.http import server
+from app.cli import serve
 from app.runtime import Runtime
 from app.sandbox import run
 from app.sandbox.run import Sandbox, sandbox_host, start_sandbox
@@ -44,20 +44,20 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Runtime]]:
     """Records which server `run_server` chose instead of starting it."""
     chosen: dict[str, list[Runtime]] = {"sandbox": [], "http": [], "socket": []}
     monkeypatch.setattr(run, "run_sandbox", lambda runtime: chosen["sandbox"].append(runtime))
-    monkeypatch.setattr(server.HttpServer, "run", lambda self: chosen["http"].append(self.runtime))
-    monkeypatch.setattr(server, "run_socket_mode", lambda runtime: chosen["socket"].append(runtime))
+    monkeypatch.setattr(serve.HttpServer, "run", lambda self: chosen["http"].append(self.runtime))
+    monkeypatch.setattr(serve, "run_socket_mode", lambda runtime, build: chosen["socket"].append(runtime))
     return chosen
 
 
 def test_without_slack_credentials_serve_runs_the_sandbox(served):
-    server.run_server(Runtime(load_settings()))
+    serve.run_server(Runtime(load_settings()))
     assert [len(v) for v in served.values()] == [1, 0, 0]
 
 
 def test_with_slack_credentials_serve_talks_to_slack(served, monkeypatch):
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-real")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "real-secret")
-    server.run_server(Runtime(load_settings()))
+    serve.run_server(Runtime(load_settings()))
     assert [len(v) for v in served.values()] == [0, 1, 0]
 
 
@@ -65,7 +65,7 @@ def test_half_configured_slack_is_an_error_not_a_sandbox(served, monkeypatch):
     """A forgotten token must not silently turn a production deploy into a sandbox."""
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "real-secret")
     with pytest.raises(SettingsError, match="SLACK_BOT_TOKEN"):
-        server.run_server(Runtime(load_settings()))
+        serve.run_server(Runtime(load_settings()))
     assert served["sandbox"] == []
 
 
@@ -138,10 +138,10 @@ def test_production_serves_nothing_of_the_sandbox(monkeypatch, tmp_path):
     script = f"""
 import sys, io
 from app.runtime import Runtime
-from app.http.server import Bot
+from app.bootstrap import build_bot
 from app.settings import load_settings
 settings = load_settings(slack_bot_token="xoxb-real", slack_signing_secret="s", data_dir={str(tmp_path)!r})
-bot = Bot(Runtime(settings))
+bot = build_bot(Runtime(settings))
 def status(path, method="GET"):
     seen = []
     environ = {{"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "0",

@@ -7,8 +7,6 @@ from datetime import datetime
 
 import pytest
 
-from app.bootstrap import Deps
-from app.http.wsgi import make_wsgi_app
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, wsgi_deliver
 from app.sandbox.webapi import RunningServer, make_web_api, serve_in_thread
@@ -16,6 +14,7 @@ from app.sandbox.workspace import Workspace
 from app.settings import Settings, load_settings
 from app.slack.bolt_app import build_app, shutdown
 from app.slack.client import build_client
+from app.slack.deps import Deps
 from tests.slack.slack_harness import BOT_TOKEN, GENERAL, SIGNING_SECRET, Clock, Harness
 
 
@@ -58,15 +57,15 @@ def clock(now: datetime) -> Clock:
 @pytest.fixture
 def harness(settings: Settings, clock: Clock, workspace: Workspace) -> Iterator[Harness]:
     runtime = Runtime(settings, clock=clock)
-    deps = Deps(runtime=runtime, client=build_client(settings))
-    app = build_app(deps)
-    slack = SlackClientSimulator(workspace, wsgi_deliver(make_wsgi_app(app)), signing_secret=SIGNING_SECRET)
-    h = Harness(workspace=workspace, slack=slack, app=app, deps=deps, clock=clock)
+    h: Harness
 
     def wake() -> None:
         h.wakes += 1
 
-    deps.wake_outbox = wake
+    deps = Deps.build(runtime, build_client(settings), wake_outbox=wake)
+    app = build_app(deps)
+    slack = SlackClientSimulator(workspace, wsgi_deliver(lambda *a: h.wsgi(*a)), signing_secret=SIGNING_SECRET)
+    h = Harness(workspace=workspace, slack=slack, app=app, deps=deps, clock=clock)
     yield h
-    shutdown(app)
+    shutdown(h.app)
     runtime.engine.dispose()

@@ -6,19 +6,21 @@ listeners to finish and then delivers the outbox until nothing is due, with the 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import App
 from sqlalchemy import select
 
-from app.bootstrap import Deps
 from app.delivery.handlers import build_handlers, dead_letters
+from app.http.wsgi import make_wsgi_app
 from app.runtime import Runtime
 from app.sandbox.client import Result, SlackClientSimulator
 from app.sandbox.models import Message
 from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
-from app.slack.bolt_app import ContextExecutor
+from app.slack.bolt_app import ContextExecutor, build_app, shutdown
+from app.slack.deps import Deps
 from app.slack.ids import Callback, CardAction
 from incidents.models import Incident, OutboxMessage, TimelineEvent
 from incidents.outbox import RetryPolicy, deliver_due
@@ -47,11 +49,8 @@ class Harness:
     def __init__(self, *, workspace: Workspace, slack: SlackClientSimulator, app: App, deps: Deps, clock: Clock):
         self.workspace = workspace
         self.slack = slack
-        self.app = app
-        self.deps = deps
         self.clock = clock
-        self.handlers = build_handlers(deps)
-        self.observe = dead_letters.observer(deps)  # as the server's outbox worker does
+        self._use(deps, app)
         self.wakes = 0
         self.sent: list[tuple[bytes, dict[str, str]]] = []
         deliver = slack.deliver
@@ -61,6 +60,20 @@ class Harness:
             return deliver(body, headers)
 
         slack.deliver = recording
+
+    def _use(self, deps: Deps, app: App) -> None:
+        self.deps = deps
+        self.app = app
+        self.wsgi = make_wsgi_app(app)
+        self.handlers = build_handlers(deps)
+        self.observe = dead_letters.observer(deps)  # as the server's outbox worker does
+
+    def use_owners(self, owners: Any) -> None:
+        """Serve with this ownership map from now on: the app and its handlers are built again around it, as
+        `incidents serve` builds them at start-up (Deps are never changed after they are built)."""
+        shutdown(self.app)
+        deps = dataclasses.replace(self.deps, owners=owners)
+        self._use(deps, build_app(deps))
 
     def resend_last(self) -> Result:
         """Deliver the last request again, byte for byte (as Slack does when it retries)."""

@@ -12,7 +12,7 @@ import pytest
 from app.delivery.scheduler import ReminderScheduler
 from app.settings import Settings
 from app.slack.ids import CardAction
-from app.slack.subcommands import registered
+from app.slack.routes import SUBCOMMANDS
 from incidents.models import Status
 from tests.slack.slack_harness import ALICE, BOB, DAN, GENERAL, Harness, blocks_text
 
@@ -106,7 +106,7 @@ def test_a_private_incident_s_details_stay_in_its_channel(harness: Harness) -> N
         ReminderScheduler(h.runtime).run_once()
         h.settle()
     # Dan is in no incident channel: every subcommand, with and without the reference, from a public channel.
-    for sub in registered():
+    for sub in SUBCOMMANDS.all():
         for args in ("", " INC-1", " inc-1 details"):
             h.command(f"{sub.name}{args}", user=DAN, channel=GENERAL)
     h.click(CardAction.RESOLVE)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import importlib
 import json
 import os
 import time
@@ -25,8 +24,8 @@ from hypothesis.control import currently_in_test_context
 from structlog.testing import capture_logs
 
 import app.slack.ids
-from app.slack.bolt_app import LISTENER_MODULES, SORRY, ContextExecutor
-from app.slack.subcommands import registered
+from app.slack.bolt_app import SORRY, ContextExecutor
+from app.slack.routes import SUBCOMMANDS
 from tests.slack.slack_harness import ALICE, BOB, GENERAL, SIGNING_SECRET, Harness
 
 FORM = "application/x-www-form-urlencoded"
@@ -46,9 +45,7 @@ IDS = sorted(
         if isinstance(member.value, str)
     }
 )
-for _module in LISTENER_MODULES:  # they register the subcommands
-    importlib.import_module(_module)
-WORDS = sorted({word for sub in registered() for word in (sub.name, *sub.aliases)})
+WORDS = sorted({word for sub in SUBCOMMANDS.all() for word in (sub.name, *sub.aliases)})
 USERS = [ALICE, BOB, "U0NOBODY", "", "W123", "not a user"]
 REFS = ["INC-1", "INC-2", "inc-1", "INC-999999999", "INC-", "INC-x", "1", ""]
 

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.bootstrap import Deps
 from app.http.wsgi import make_wsgi_app
 from app.observability.health import metrics_app, readiness_for
 from app.observability.metrics import Metrics
@@ -21,6 +20,7 @@ from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
 from app.settings import Settings
 from app.slack.bolt_app import build_app, shutdown
 from app.slack.client import build_client
+from app.slack.deps import Deps
 from tests.slack.slack_harness import ALICE, SIGNING_SECRET, Clock
 from tests.waiting import wait_for
 
@@ -51,8 +51,8 @@ class Served:
 def served(settings: Settings, workspace: Workspace, now) -> Iterator[Served]:  # type: ignore[no-untyped-def]
     runtime = Runtime(settings, clock=Clock(now))
     metrics = Metrics(sessions=runtime.sessions, now=runtime.now)
-    deps = Deps(runtime=runtime, client=build_client(settings), metrics=metrics)
-    deps.client.retry_handlers.insert(0, metrics.slack_meter())  # as app.http.server.Bot does
+    # the meter goes first on the client, as app.bootstrap.build_bot builds it
+    deps = Deps.build(runtime, build_client(settings, meter=metrics.slack_meter()), metrics=metrics)
     app = build_app(deps)
     routes = {"/readyz": readiness_for(runtime.engine, deps.client), "/metrics": metrics_app(metrics)}
     wsgi = make_wsgi_app(app, routes)

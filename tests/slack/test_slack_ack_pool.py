@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.bootstrap import Deps
 from app.http.wsgi import make_wsgi_app
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, wsgi_deliver
@@ -18,6 +17,7 @@ from app.sandbox.workspace import Workspace
 from app.settings import Settings
 from app.slack.bolt_app import build_app, shutdown
 from app.slack.client import build_client
+from app.slack.deps import Deps
 from app.slack.ids import CardAction
 from app.slack.listener_pool import ContextExecutor, current_ack
 from tests.slack.slack_harness import ALICE, BOB, CAROL, GENERAL, SIGNING_SECRET, Clock, Harness
@@ -28,7 +28,7 @@ LISTENER_THREADS = 2
 
 def real_app(settings: Settings, clock: Clock, workspace: Workspace, **changes: object) -> Harness:
     runtime = Runtime(settings.model_copy(update=changes), clock=clock)
-    deps = Deps(runtime=runtime, client=build_client(runtime.settings))
+    deps = Deps.build(runtime, build_client(runtime.settings))
     app = build_app(deps)
     slack = SlackClientSimulator(workspace, wsgi_deliver(make_wsgi_app(app)), signing_secret=SIGNING_SECRET)
     return Harness(workspace=workspace, slack=slack, app=app, deps=deps, clock=clock)

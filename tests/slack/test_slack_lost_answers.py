@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.delivery.handlers.common import direct_message
+from app.slack.queue import direct_message
 from app.sandbox.models import Message
 from incidents import service
 from incidents.db import transaction

@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from app.slack.blocks.facts import event_mrkdwn
 from app.slack.ids import DeclareField
 from incidents.models import Incident
 from tests.slack.slack_harness import ALICE, BOB, GENERAL, INCIDENTS_CHANNEL_ID, Callback, Harness, blocks_text
@@ -75,7 +76,7 @@ def test_unknown_services_are_refused_when_an_ownership_map_is_configured(harnes
         def current(self) -> Map:
             return Map()
 
-    harness.deps.owners = Store()
+    harness.use_owners(Store())
     view = open_declare(harness)
     result = harness.submit(
         view.id, {DeclareField.TITLE: "x", DeclareField.SEVERITY: "SEV3", DeclareField.SERVICES: "SVC-1, billing"}
@@ -95,7 +96,7 @@ def test_services_are_picked_from_the_ownership_map(harness: Harness) -> None:
         def current(self):  # type: ignore[no-untyped-def]
             return type("Map", (), {"services": [type("S", (), {"name": n}) for n in ("payments", "checkout")]})
 
-    harness.deps.owners = Store()
+    harness.use_owners(Store())
     view = open_declare(harness)
     picker = next(b for b in view.body["blocks"] if b.get("block_id") == DeclareField.SERVICES)["element"]
     assert picker["type"] == "multi_static_select"
@@ -189,7 +190,7 @@ def test_an_incident_declared_from_a_message_links_it_on_the_timeline(harness: H
     [event] = harness.events(kind="message")
     permalink = harness.workspace.permalink(GENERAL, message.ts)
     assert event.source == permalink
-    assert event.text == f"Declared from a message by <@{BOB}>: {permalink}"
+    assert event_mrkdwn(event, ref="INC-1") == f"Declared from a message by <@{BOB}>: {permalink}"
 
 
 @pytest.mark.parametrize("error", ["expired_trigger_id", "exchanged_trigger_id"])

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.http.server import HttpServer, gunicorn_options, run_server
+from app.bootstrap import build_bot
+from app.cli.serve import run_server
+from app.http.server import HttpServer, gunicorn_options
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, http_deliver
 from app.sandbox.webapi import RunningServer, make_web_api, serve_in_thread
@@ -68,7 +70,7 @@ def chosen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     started: list[str] = []
     monkeypatch.setattr(run, "run_sandbox", lambda runtime: started.append("sandbox"))
     monkeypatch.setattr(HttpServer, "run", lambda self: started.append("http"))
-    monkeypatch.setattr("app.http.server.run_socket_mode", lambda runtime: started.append("socket mode"))
+    monkeypatch.setattr("app.cli.serve.run_socket_mode", lambda runtime, build: started.append("socket mode"))
     return started
 
 
@@ -193,7 +195,7 @@ def test_gunicorn_runs_gthread_workers_from_the_settings(tmp_path: Path) -> None
     )
     assert options["bind"] == "0.0.0.0:4321"
     assert options["graceful_timeout"] < options["timeout"]  # a graceful stop ends before the hard kill
-    server = HttpServer(Runtime(settings))
+    server = HttpServer(Runtime(settings), build_bot)
     cfg = server.cfg
     assert (cfg.worker_class_str, cfg.workers, cfg.threads, cfg.backlog) == ("gthread", 2, 48, 4096)
     assert cfg.bind == ["0.0.0.0:4321"]

@@ -1,1 +1,1 @@
-"""One module per Slack surface. Each has `register(app, deps)` and is listed in `app.slack.bolt_app.LISTENER_MODULES`."""
+"""One module per Slack surface. Each has `register(app, deps)` and is listed in `app.slack.routes`."""

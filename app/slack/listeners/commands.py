@@ -1,7 +1,7 @@
 """The slash command: parse before the ack (pure and fast), ack, then run the subcommand.
 
 General subcommands live here (declare, list, help); those acting on an incident in
-`app.slack.listeners.incident_commands`; other features register theirs from their own modules.
+`app.slack.listeners.incident_commands`; every one is listed in `app.slack.routes.SUBCOMMANDS`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from app.bootstrap import Deps
 from app.observability import request_log
 from app.slack.blocks.help import help_text, problem_text, subcommand_help
 from app.slack.blocks.messages import incidents_list
 from app.slack.blocks.modals import declare_modal
+from app.slack.deps import Deps
 from app.slack.listeners.common import (
     incident_for_channel,
     not_an_incident_channel,
@@ -28,27 +28,26 @@ from app.slack.subcommands import (
     Invocation,
     Problem,
     Subcommand,
+    Subcommands,
     no_arguments,
-    parse,
-    registered,
     subcommand,
     subcommand_named,
 )
 from incidents.errors import IncidentError, InvalidInput
 
 
-def register(app: App, deps: Deps) -> None:
+def register(app: App, deps: Deps, subcommands: Subcommands) -> None:
     command = deps.settings.slash_command
 
     @app.command(command)
     def on_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        invocation = parse(body.get("text") or "")
+        invocation = subcommands.parse(body.get("text") or "")
         if isinstance(invocation, Problem):
             request_log.set_outcome("invalid")
-            ack(response_type="ephemeral", text=problem_text(command, invocation, registered()))
+            ack(response_type="ephemeral", text=problem_text(command, invocation, subcommands.all()))
             return
         if invocation.spec.name == "help":
-            ack(response_type="ephemeral", text=answer_help(command, invocation.parsed, deps))
+            ack(response_type="ephemeral", text=answer_help(command, invocation.parsed, deps, subcommands))
             return
         ack()
         run(deps, invocation, body, respond, client)
@@ -103,11 +102,12 @@ def list_open(ctx: CommandContext) -> None:
 @subcommand(
     "help", usage="help [command]", help="What every command does, or one of them in detail.", parse=subcommand_named
 )
-def help_(ctx: CommandContext) -> None:  # answered in the ack itself; kept so `help` is listed and parsed
-    ctx.reply(answer_help(ctx.command, ctx.parsed, ctx.deps))
+def help_(ctx: CommandContext) -> None:
+    """Answered in the ack itself (`register`); described here so that `help` is listed and parsed."""
+    raise AssertionError("help is answered in the ack")
 
 
-def answer_help(command: str, topic: Subcommand | None, deps: Deps) -> str:
+def answer_help(command: str, topic: Subcommand | None, deps: Deps, subcommands: Subcommands) -> str:
     if topic is None:
-        return help_text(command, registered(), deps.runtime.process)
+        return help_text(command, subcommands.all(), deps.runtime.process)
     return subcommand_help(command, topic)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
-
-from app.bootstrap import Deps
 from app.slack.blocks.messages import roles_text, status_text
 from app.slack.blocks.modals import update_modal
 from app.slack.listeners.common import open_modal
@@ -15,10 +12,6 @@ from incidents.process import DUTIES
 
 ROLE_WORDS = {role.value: role for role in Role} | {"lead": Role.ACKNOWLEDGE, "ack": Role.ACKNOWLEDGE}
 ROLE_NAMES = "|".join(role.value for role in Role)
-
-
-def register(app: App, deps: Deps) -> None:
-    """Nothing to add to the app: these subcommands register themselves when this module is imported."""
 
 
 def _role_and_user(args: str) -> tuple[Role, str]:

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from app.bootstrap import Deps
+from app.slack.apology import tell
 from app.slack.blocks.modals import TEXT_MAX, TITLE_MAX, declare_modal
 from app.slack.blocks.text import cut, first_line
-from app.slack.bolt_app import tell
+from app.slack.deps import Deps
 from app.slack.ids import Callback
 from app.slack.listeners.common import open_modal
 

@@ -1,0 +1,70 @@
+"""What listeners and effect handlers are given, built once and completely by `app.bootstrap` (or by a test) and
+never changed after: the runtime, the Slack client, the cached Slack look-ups, the ownership map, the outbox's
+bell and the metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from app.observability.metrics import Metrics
+from app.runtime import Runtime
+from app.settings import Settings
+from app.slack.directory import SlackDirectory, SlackPeople
+from incidents.owners import OwnershipStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deps:
+    runtime: Runtime
+    client: WebClient
+    # The service ownership map; None when no map is configured.
+    owners: OwnershipStore | None
+    # Slack facts learned once and kept: the bot's user id, channel ids by name.
+    directory: SlackDirectory
+    # The ownership map's people and user groups as Slack knows them (emails -> user ids, handles -> ids), cached.
+    people: SlackPeople
+    # Called after a listener's transaction commits: the outbox delivers its Slack effects now, not at the next
+    # poll (the outbox worker's bell, `app.delivery.bell.Bell.ring`).
+    wake_outbox: Callable[[], None]
+    # Prometheus metrics when served; None where nothing reads them.
+    metrics: Metrics | None = None
+
+    @classmethod
+    def build(
+        cls,
+        runtime: Runtime,
+        client: WebClient,
+        *,
+        owners: OwnershipStore | None = None,
+        metrics: Metrics | None = None,
+        wake_outbox: Callable[[], None] = lambda: None,
+    ) -> Deps:
+        return cls(
+            runtime=runtime,
+            client=client,
+            owners=owners,
+            directory=SlackDirectory(client),
+            people=SlackPeople(client),
+            wake_outbox=wake_outbox,
+            metrics=metrics,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def now(self) -> datetime:
+        return self.runtime.now()
+
+    def service_names(self) -> list[str] | None:
+        """The services of the ownership map, or None without a map (the declare modal then takes free text)."""
+        if self.owners is None:
+            return None
+        try:
+            return sorted(service.name for service in self.owners.current().services)
+        except Exception:  # noqa: BLE001 - a broken map must not break declaring
+            return None
