@@ -20,7 +20,7 @@ from incidents.models import Incident, Role
 
 def register(app: App, deps: Deps) -> None:
     def change(respond: Respond, ref: str, use_case: Callable[[Session, Incident], Any]) -> Any:
-        return change_incident(deps, respond, ref, use_case)
+        return change_incident(deps, ref, use_case, refuse=ephemeral(respond))
 
     @app.action(CardAction.ACKNOWLEDGE)
     def on_acknowledge(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:

@@ -120,10 +120,15 @@ def open_incident_form(
 
 
 def change_incident(
-    deps: Deps, respond: Callable[..., Any], ref: str, use_case: Callable[[Session, Incident], Any]
+    deps: Deps,
+    ref: str | int,
+    use_case: Callable[[Session, Incident], Any],
+    *,
+    refuse: Callable[[str], Any] | None = None,
 ) -> Any:
-    """Run one use case on incident `ref` (a button's value) in one transaction and wake the outbox.
-    A refusal is told to the clicker only, and gives None."""
+    """Run `use_case(session, incident)` on incident `ref` (locked) in one transaction, then wake the outbox so
+    its Slack effects go out now. With `refuse` (a button's `ephemeral(respond)`), a refusal is told through it
+    and gives None; without, it is raised."""
     request_log.bind(incident=ref)
     try:
         with transaction(deps.runtime.sessions) as session:
@@ -131,7 +136,9 @@ def change_incident(
             request_log.bind_incident(incident)
             result = use_case(session, incident)
     except IncidentError as exc:
-        ephemeral(respond)(refused(exc))
+        if refuse is None:
+            raise
+        refuse(refused(exc))
         return None
     deps.wake_outbox()
     return result

@@ -41,7 +41,7 @@ def register(app: App, deps: Deps) -> None:
             snoozed = reminders.snooze(session, incident, minutes=minutes, by=user_id, now=deps.now())
             return snoozed, incident.next_update_due_at
 
-        outcome = change_incident(deps, respond, ref, snooze)
+        outcome = change_incident(deps, ref, snooze, refuse=ephemeral(respond))
         if outcome is None:
             return
         snoozed, due = outcome

@@ -61,7 +61,7 @@ def register(app: App, deps: Deps) -> None:
             mark_done(session, incident, followup_id=followup_id, by=user_id, now=deps.now())
             return _followups(deps, incident, list_followups(session, incident))
 
-        answer = change_incident(deps, respond, ref, done)
+        answer = change_incident(deps, ref, done, refuse=ephemeral(respond))
         if answer is None:
             return
         text, blocks = answer
@@ -75,7 +75,7 @@ def register(app: App, deps: Deps) -> None:
             queued = request_postmortem(session, incident, by=body["user"]["id"], now=deps.now())
             return _postmortem_reply(incident, queued)
 
-        reply = change_incident(deps, respond, action.get("value", ""), ask)
+        reply = change_incident(deps, action.get("value", ""), ask, refuse=ephemeral(respond))
         if reply is not None:
             ephemeral(respond)(reply)
 
