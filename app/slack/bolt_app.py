@@ -8,7 +8,6 @@ and never lets an ack wait behind another request's post-ack work.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import re
@@ -16,17 +15,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
-from urllib.parse import parse_qsl
 
 import structlog
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
-from slack_bolt.request.internals import build_context
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
 from app.bootstrap import Deps
 from app.observability import request_log
 from app.settings import SettingsError
+from app.slack import payloads
 from app.slack.listener_pool import ContextExecutor, current_ack
 
 LISTENER_MODULES: list[str] = [
@@ -97,7 +95,10 @@ class IncidentApp(App):
     )
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        _reparse_form(req)
+        if payloads.of(req.context) is None:
+            refused = _validate(req)
+            if refused is not None:
+                return refused
         log = request_log.start(self.observe_request)
         try:
             response = super().dispatch(req)
@@ -113,18 +114,19 @@ class IncidentApp(App):
             request_log.end()
 
 
-def _reparse_form(req: BoltRequest) -> None:
-    """Bolt takes any form body containing the word "payload" for an interaction and, finding no `payload`
-    field, parses it as empty: a slash command typed in `#inc-3-webhook-payloads-failing` (or whose text says
-    "payload") would reach no listener. Parse such a form as the form it is."""
-    raw = req.raw_body
-    if req.body or not raw or "payload" not in raw or raw.startswith("{"):
-        return
-    form = dict(parse_qsl(raw, keep_blank_values=True))
-    if "payload" in form:
-        return
-    req.body = form
-    req.context = build_context(BoltContext({}), form)
+def _validate(req: BoltRequest) -> BoltResponse | None:
+    """A request that did not come through the HTTP edge (`app.http.wsgi`, which verified, parsed and validated
+    it): over Socket Mode, slack_sdk parsed it off Slack's own connection, so it is validated here as the edge
+    would; over HTTP it skipped the signature check (Bolt's is off), so it is refused."""
+    if req.mode != "socket_mode":
+        logger.warning("slack_request_unsigned", reason="not through the HTTP edge")
+        return BoltResponse(status=401, body="invalid request signature")
+    try:
+        req.context[payloads.CONTEXT_KEY] = payloads.validate(req.body, where="payload")
+    except payloads.Malformed as exc:
+        logger.warning("slack_request_malformed", reason=str(exc))
+        return BoltResponse(status=400, body=f"malformed request: {exc}")
+    return None
 
 
 def build_app(deps: Deps, *, socket_mode: bool = False) -> App:
@@ -139,6 +141,7 @@ def build_app(deps: Deps, *, socket_mode: bool = False) -> App:
         client=deps.client,
         signing_secret=secret,
         token_verification_enabled=False,
+        request_verification_enabled=False,  # verified once, at the edge (app.http.wsgi), over the raw bytes
         process_before_response=False,
         listener_executor=ContextExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
     )
@@ -178,7 +181,7 @@ def _cannot_respond(*_: Any, **__: Any) -> None:
 def describe_request(req: BoltRequest, body: dict[str, Any], next: Callable[[], None]) -> None:
     ack = req.context["ack"] = PromptAck()
     current_ack.set(ack)  # copied into the listener's thread: the pool frees its slot once it is answered
-    fields = describe(body)
+    fields = describe(payloads.of(req.context))
     retry = req.headers.get("x-slack-retry-num")
     if retry:
         fields["slack_retry"] = retry[0]
@@ -186,45 +189,45 @@ def describe_request(req: BoltRequest, body: dict[str, Any], next: Callable[[], 
     next()
 
 
-def describe(body: dict[str, Any]) -> dict[str, Any]:
+def describe(payload: payloads.Payload | None) -> dict[str, Any]:
     """The summary fields of a Slack payload (ids only, never message text)."""
-    if "command" in body:
-        word = (body.get("text") or "").strip().split(" ", 1)[0].lower()
+    if isinstance(payload, payloads.SlashCommand):
+        word = payload.text.strip().split(" ", 1)[0].lower()
         return {
             "kind": "command",
-            "command": body.get("command"),
+            "command": payload.command,
             "subcommand": word[:20] or None,
-            "team": body.get("team_id"),
-            "user": body.get("user_id"),
-            "channel": body.get("channel_id"),
+            "team": payload.team_id,
+            "user": payload.user_id,
+            "channel": payload.channel_id,
         }
-    kind = body.get("type")
     fields: dict[str, Any] = {
-        "kind": kind,
-        "team": (body.get("team") or {}).get("id") or body.get("team_id"),
-        "user": (body.get("user") or {}).get("id"),
+        "kind": getattr(payload, "type", None),
+        "team": (payload and _id(payload.team)) or getattr(payload, "team_id", None),
+        "user": payload and _id(payload.user),
     }
-    if kind == "block_actions":
-        action = (body.get("actions") or [{}])[0]
-        fields["action"] = action.get("action_id")
-        fields["channel"] = (body.get("channel") or {}).get("id")
-        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    if isinstance(payload, payloads.BlockActions):
+        action = payload.action
+        fields["action"] = action.action_id
+        fields["channel"] = _id(payload.channel)
+        value = action.value or (action.selected_option.value if action.selected_option else "")
         if match := _REF.match(value):
             fields["incident"] = match.group(0)
-    elif kind in ("view_submission", "view_closed"):
-        view = body.get("view") or {}
-        fields["callback"] = view.get("callback_id")
-        with contextlib.suppress(json.JSONDecodeError, AttributeError):
-            fields["incident"] = json.loads(view.get("private_metadata") or "{}").get("incident")
-    elif kind in ("shortcut", "message_action"):
-        fields["callback"] = body.get("callback_id")
-        fields["channel"] = (body.get("channel") or {}).get("id")
-    elif kind == "event_callback":
-        event = body.get("event") or {}
-        fields["slack_event"] = event.get("type")
-        fields["event_id"] = body.get("event_id")
-        fields["user"] = event.get("user")
+    elif isinstance(payload, payloads.ViewSubmission | payloads.ViewClosed):
+        fields["callback"] = payload.view.callback_id
+        fields["incident"] = payload.view.metadata.get("incident")
+    elif isinstance(payload, payloads.Shortcut):
+        fields["callback"] = payload.callback_id
+        fields["channel"] = _id(payload.channel)
+    elif isinstance(payload, payloads.EventCallback):
+        fields["slack_event"] = payload.event.type
+        fields["event_id"] = payload.event_id
+        fields["user"] = payload.event.who
     return fields
+
+
+def _id(named: str | payloads.Shape | None) -> str | None:
+    return named if isinstance(named, str) or named is None else getattr(named, "id", None)
 
 
 # --- the last resort: log it, tell the person in plain words, never a stack trace to Slack ---------------------
