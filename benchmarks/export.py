@@ -24,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from app.postmortem.render import render_json, render_markdown  # noqa: E402
 from incidents import db, service  # noqa: E402
 from incidents.db import transaction  # noqa: E402
 from incidents.models import TimelineEvent  # noqa: E402
 from incidents.postmortem import build  # noqa: E402
-from incidents.postmortem_render import render_json, render_markdown  # noqa: E402
 from incidents.process import Process  # noqa: E402
 from incidents.queries import get_incident  # noqa: E402
 

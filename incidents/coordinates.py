@@ -82,16 +82,15 @@ def link_source_message(
         written = min(datetime.fromtimestamp(float(ts), UTC), now)
     except ValueError:
         written = now
-    who = f"<@{author_id}>" if author_id else "someone"
     record(
         session,
         incident,
         EventKind.MESSAGE,
-        f"Declared from a message by {who}" + (f": {permalink}" if permalink else ""),
+        "",
         now=now,
         actor_id=by,
         occurred_at=written,
         source=permalink,
         source_key=key,
-        data={"channel": channel_id, "ts": ts},
+        data={"channel": channel_id, "ts": ts, "declared_from": True, "author_id": author_id, "permalink": permalink},
     )

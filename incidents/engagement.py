@@ -9,7 +9,6 @@ map's business (`incidents.owners`); inviting people is the adapter's. No Slack 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,7 +118,7 @@ def record(
         session,
         incident,
         EventKind.OWNERS_ENGAGED,
-        describe(outcome, by=by),
+        "",
         now=now,
         actor_id=by,
         source_key=key,
@@ -128,26 +127,12 @@ def record(
     return True
 
 
-def describe(outcome: Outcome, *, by: str | None) -> str:
-    """`Owners of checkout (team payments) brought in by <@U1>: invited <@U2>; could not invite ...`"""
-    return f"{subject(outcome)} brought in" + (f" by <@{by}>" if by else "") + f": {summary(outcome)}"
-
-
-def subject(outcome: Outcome) -> str:
-    if outcome.services:
-        return f"Owners of {', '.join(outcome.services)} (team {outcome.team})"
-    return f"Team {outcome.team}"
-
-
-def summary(outcome: Outcome) -> str:
-    """Who was invited, who was there already, who could not be invited and why."""
-    parts = [f"invited {_people(outcome.invited)}" if outcome.invited else "nobody new invited"]
-    if outcome.present:
-        parts.append(f"already in the channel: {_people(outcome.present)}")
-    if outcome.missed:
-        parts.append("could not invite " + ", ".join(f"{m.contact} ({m.reason})" for m in outcome.missed))
-    return "; ".join(parts)
-
-
-def _people(user_ids: Sequence[str]) -> str:
-    return ", ".join(f"<@{user_id}>" for user_id in user_ids)
+def outcome_from(data: dict[str, Any]) -> Outcome:
+    """The outcome an OWNERS_ENGAGED event recorded (`Outcome.as_data`), back as an Outcome."""
+    return Outcome(
+        team=data.get("team", ""),
+        services=tuple(data.get("services") or ()),
+        invited=tuple(data.get("invited") or ()),
+        present=tuple(data.get("present") or ()),
+        missed=tuple(Missed(m.get("contact", ""), m.get("reason", "")) for m in data.get("missed") or ()),
+    )

@@ -27,12 +27,11 @@ def add_followup(
     followup = FollowUp(text=text, owner_id=owner_id, created_by=by, created_at=now, done=False)
     incident.followups.append(followup)
     session.flush()
-    owner = f" (owner <@{owner_id}>)" if owner_id else ""
     record(
         session,
         incident,
         EventKind.FOLLOWUP_ADDED,
-        f"Follow-up added: {text}{owner}",
+        text,
         now=now,
         actor_id=by,
         data={"followup_id": followup.id, "owner_id": owner_id},
@@ -50,7 +49,7 @@ def mark_done(session: Session, incident: Incident, *, followup_id: int, by: str
         session,
         incident,
         EventKind.FOLLOWUP_DONE,
-        f"Follow-up done: {followup.text}",
+        followup.text,
         now=now,
         actor_id=by,
         data={"followup_id": followup.id},

@@ -1,5 +1,6 @@
 """The facts of a post-mortem, gathered once from an incident: `build()` returns a `PostmortemData` that the
-Markdown template and the JSON export (incidents/postmortem_render.py) both draw from.
+Markdown template and the JSON export (app/postmortem/render.py) both draw from. Facts, not words: the
+renderer writes the sentences.
 
 Blameless by construction: people appear as holders of duties and authors of updates, never as causes; the
 prompts in the template ask about systems and decisions.
@@ -7,7 +8,6 @@ prompts in the template ask about systems and decisions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +36,7 @@ class ServiceOwner:
 
 OwnersOf = Callable[[str], ServiceOwner | None]
 NameOf = Callable[[str], str | None]
+Mentions = Callable[[str], Iterable[str]]  # the user ids a person's text mentions
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Gap:
     started_at: datetime  # the last update before the miss, the declaration or the reopening
     due_at: datetime  # when the update was due (the first miss of this window)
     ended_at: datetime | None  # the next update, or the resolution if it came first; None when neither followed
-    text: str  # what was recorded when the window closed
+    missed: Entry  # the UPDATE_MISSED event recorded when the window closed
 
     @property
     def length(self) -> timedelta | None:
@@ -139,9 +140,6 @@ class PostmortemData:
         return len({m.astimezone(tz).date() for m in moments}) > 1
 
 
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-
-
 def build(
     session: Session,
     incident: Incident,
@@ -151,9 +149,11 @@ def build(
     process: Process | None = None,
     owners_of: OwnersOf | None = None,
     name_of: NameOf | None = None,
+    mentions: Mentions | None = None,
 ) -> PostmortemData:
     """Gather everything the draft needs. `owners_of(service)` looks a service up in the ownership map;
-    `name_of(user_id)` gives a display name (the Slack layer resolves them; without it ids are shown)."""
+    `name_of(user_id)` gives a display name (the Slack layer resolves them; without it ids are shown) for
+    everyone the facts name and, with `mentions(text)`, everyone people's texts mention."""
     ZoneInfo(timezone)  # fail early on a bad name
     timeline = visible_events(session, incident)
     d = durations(incident)
@@ -213,7 +213,7 @@ def build(
         owners_known=owners_of is not None,
     )
     if name_of is not None:
-        data.people.update(_names(people_in(data), name_of))
+        data.people.update(_names(people_in(data, mentions), name_of))
     return data
 
 
@@ -236,12 +236,24 @@ def communication_gaps(incident: Incident, timeline: Iterable[Entry]) -> tuple[G
         ends = [next((m for m in moments if m > entry.occurred_at), None) for moments in (posted, resolved)]
         ended = min((m for m in ends if m is not None), default=None)
         if started not in gaps:
-            gaps[started] = Gap(started, due, ended, entry.text)
+            gaps[started] = Gap(started, due, ended, entry)
     return tuple(gaps.values())
 
 
-def people_in(data: PostmortemData) -> list[str]:
-    """Every Slack user id the draft mentions, in order of first appearance."""
+# The fields of an event's data that name people (Slack user ids), by kind.
+PEOPLE_FIELDS: dict[str, tuple[str, ...]] = {
+    EventKind.ROLE_ASSIGNED: ("to",),
+    EventKind.ROLE_HANDOVER: ("from", "to"),
+    EventKind.REMINDER_SENT: ("target_id",),
+    EventKind.FOLLOWUP_ADDED: ("owner_id",),
+    EventKind.MESSAGE: ("author_id",),
+    EventKind.OWNERS_ENGAGED: ("invited", "present"),
+}
+
+
+def people_in(data: PostmortemData, mentions: Mentions | None = None) -> list[str]:
+    """Every Slack user id the draft names, in order of first appearance: in its facts and, with
+    `mentions(text)` (the edge reads the markup), in what people wrote."""
     ids: dict[str, None] = {data.reporter_id: None}
     for spell in data.roles:
         ids.update({spell.user_id: None, spell.assigned_by: None})
@@ -254,7 +266,11 @@ def people_in(data: PostmortemData) -> list[str]:
     for e in data.timeline:
         if e.actor_id:
             ids[e.actor_id] = None
-        ids.update(dict.fromkeys(MENTION.findall(e.text)))
+        for name in PEOPLE_FIELDS.get(e.kind, ()):
+            value = e.data.get(name)
+            ids.update(dict.fromkeys([value] if isinstance(value, str) else value or ()))
+        if mentions is not None:
+            ids.update(dict.fromkeys(mentions(e.text)))
     return [i for i in ids if i]
 
 

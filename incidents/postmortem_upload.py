@@ -68,7 +68,7 @@ def record_upload(
         session,
         incident,
         EventKind.POSTMORTEM_UPLOADED,
-        "Post-mortem draft uploaded to the channel" + (f" (asked for by <@{by}>)" if by else ""),
+        "",
         now=now,
         actor_id=by,
         source_key=upload_key(request_id),

@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from incidents import service
 from incidents.db import dialect_insert, transaction
-from incidents.durations import humanize
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition
 from incidents.models import Incident, OutboxMessage, Role, Status, TimelineEvent
@@ -211,12 +210,12 @@ def _act(
     data = payload(incident, step, now=now, process=process)
     due = data["due_at"]
 
-    def event(kind: EventKind, text: str, details: dict[str, Any], occurred_at: datetime = now) -> None:
+    def event(kind: EventKind, details: dict[str, Any], occurred_at: datetime = now) -> None:
         events.append(
             {
                 "incident_id": incident.id,
                 "kind": kind.value,
-                "text": text,
+                "text": "",
                 "occurred_at": occurred_at,
                 "recorded_at": now,
                 "data": {"due_at": due, "stage": step.stage} | details,
@@ -224,17 +223,14 @@ def _act(
         )
 
     if step.new_gaps:
-        silent = step.missed_at - datetime.fromisoformat(data["since"])
-        windows = f" ({step.new_gaps} update windows missed)" if step.new_gaps > 1 else ""
-        text = f"Communication gap: no stakeholder update for {humanize(silent)}{windows}"
-        event(EventKind.UPDATE_MISSED, text, {"since": data["since"], "windows": step.new_gaps}, step.missed_at)
+        # Silent from `since` until the window closed (the event's time): the renderers work out the length.
+        event(EventKind.UPDATE_MISSED, {"since": data["since"], "windows": step.new_gaps}, step.missed_at)
     if step.escalate:
         kind = Effect.ESCALATION
-        text = "Stakeholder update overdue: escalated to every role holder and the announcements channel"
-        event(EventKind.ESCALATED, text, {})
+        event(EventKind.ESCALATED, {})
     else:
         kind = Effect.REMINDER
-        event(EventKind.REMINDER_SENT, _reminder_text(data), {"target_id": data["target_id"]})
+        event(EventKind.REMINDER_SENT, reminder_fact(data))
     incident.reminder_stage = step.stage
     incident.updated_at = now
     key = f"{incident.id}:{due}:{step.stage}"
@@ -243,11 +239,14 @@ def _act(
     effects.append({"kind": Effect.REFRESH_CARD, "key": f"refresh:{key}", "incident_id": incident.id, "payload": {}})
 
 
-def _reminder_text(data: Mapping[str, Any]) -> str:
-    ask = ", asking someone to take the communicate role" if data["needs_communicator"] else ""
-    if data["target_id"]:
-        return f"Stakeholder-update reminder sent to <@{data['target_id']}> ({data['target_role']}){ask}"
-    return f"Stakeholder-update reminder sent to the channel{ask}"
+def reminder_fact(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Whom a reminder went to, for the timeline: `target_id` (None: the channel); when nobody holds the
+    communicate role, also `needs_communicator` and the `target_role` nagged instead. Without them the target
+    is the communicator."""
+    fact: dict[str, Any] = {"target_id": data["target_id"]}
+    if data["needs_communicator"]:
+        fact |= {"needs_communicator": True, "target_role": data["target_role"]}
+    return fact
 
 
 def _enqueue_all(session: Session, effects: list[dict[str, Any]], *, now: datetime) -> None:
@@ -292,7 +291,7 @@ def snooze(session: Session, incident: Incident, *, minutes: int, by: str, now: 
         session,
         incident,
         EventKind.REMINDER_SNOOZED,
-        f"<@{by}> snoozed the stakeholder-update reminder for {minutes} minutes",
+        "",
         now=now,
         actor_id=by,
         data={"minutes": minutes, "until": until.isoformat(), "was_due_at": was_due.isoformat() if was_due else None},

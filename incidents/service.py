@@ -59,15 +59,16 @@ def _touch(session: Session, incident: Incident, now: datetime) -> None:
 touch = _touch  # public: other use cases (incidents.reminders.snooze) refresh the card the same way
 
 
-def _say(session: Session, incident: Incident, text: str, now: datetime, *, by: str | None = None) -> None:
-    """A message in the incident channel about a change `by` made (told if it can never be posted)."""
+def _say(session: Session, incident: Incident, fact: EventKind, now: datetime, *, by: str, **fields: object) -> None:
+    """A message in the incident channel about a change `by` made (told if it can never be posted). The payload is
+    the fact (`fact`, `ref`, `by` and the change's fields); the Slack layer words it (app/slack/blocks/facts.py)."""
     outbox.enqueue(
         session,
         kind=Effect.CHANNEL_MESSAGE,
         key=f"say:{incident.id}:{uuid.uuid4().hex}",
         now=now,
         incident_id=incident.id,
-        payload={"text": text} | ({"by": by} if by else {}),
+        payload={"fact": fact.value, "ref": incident.ref, "by": by} | fields,
     )
 
 
@@ -126,7 +127,7 @@ def declare(
         session,
         incident,
         EventKind.DECLARED,
-        f"{incident.ref} declared as {incident.severity}: {incident.title}",
+        incident.title,
         now=now,
         actor_id=reporter_id,
         data={"severity": incident.severity, "services": incident.services},
@@ -148,7 +149,7 @@ def acknowledge(session: Session, incident: Incident, *, user_id: str, now: date
             session,
             incident,
             EventKind.ACKNOWLEDGED,
-            f"Acknowledged by <@{user_id}>",
+            "",
             now=now,
             actor_id=user_id,
         )
@@ -174,7 +175,7 @@ def assign_role(
             session,
             incident,
             EventKind.ROLE_HANDOVER,
-            f"{role.value} handed over from <@{current.user_id}> to <@{user_id}> by <@{by}>",
+            "",
             now=now,
             actor_id=by,
             data={"role": role.value, "from": current.user_id, "to": user_id},
@@ -184,7 +185,7 @@ def assign_role(
             session,
             incident,
             EventKind.ROLE_ASSIGNED,
-            f"<@{user_id}> took the {role.value} role" + ("" if by == user_id else f" (assigned by <@{by}>)"),
+            "",
             now=now,
             actor_id=by,
             data={"role": role.value, "to": user_id},
@@ -215,13 +216,13 @@ def change_severity(
         session,
         incident,
         EventKind.SEVERITY_CHANGED,
-        f"Severity changed from {old} to {new} by <@{by}>",
+        "",
         now=now,
         actor_id=by,
         data={"from": old, "to": new},
     )
     change_cadence(incident, old_severity=old, now=now, process=process)  # a new severity may carry another cadence
-    _say(session, incident, f"Severity changed from {old} to *{new}* by <@{by}>.", now, by=by)
+    _say(session, incident, EventKind.SEVERITY_CHANGED, now, by=by, **{"from": old, "to": new})
     _touch(session, incident, now)
     return True
 
@@ -294,17 +295,12 @@ def mark_mitigated(session: Session, incident: Incident, *, by: str, now: dateti
         session,
         incident,
         EventKind.MITIGATED,
-        f"Mitigated {'again ' if again else ''}(service restored) per <@{by}>",
+        "",
         now=now,
         actor_id=by,
+        data={"again": True} if again else None,
     )
-    _say(
-        session,
-        incident,
-        f"<@{by}> marked {incident.ref} as *mitigated*: service is restored. Next: find the root cause.",
-        now,
-        by=by,
-    )
+    _say(session, incident, EventKind.MITIGATED, now, by=by)
     _touch(session, incident, now)
     return True
 
@@ -318,14 +314,8 @@ def resolve(session: Session, incident: Incident, *, by: str, now: datetime, pro
     incident.status = Status.RESOLVED.value
     stop_update_clock(incident)
     _note_filled(session, incident, filled, by, now)
-    record(session, incident, EventKind.RESOLVED, f"Resolved per <@{by}>", now=now, actor_id=by)
-    _say(
-        session,
-        incident,
-        f"<@{by}> resolved {incident.ref}. Reminders stop here. Export the post-mortem draft when you are ready.",
-        now,
-        by=by,
-    )
+    record(session, incident, EventKind.RESOLVED, "", now=now, actor_id=by)
+    _say(session, incident, EventKind.RESOLVED, now, by=by)
     _touch(session, incident, now)
     return True
 
@@ -349,12 +339,12 @@ def reopen(session: Session, incident: Incident, *, by: str, now: datetime, proc
         session,
         incident,
         EventKind.REOPENED,
-        f"Reopened by <@{by}>",
+        "",
         now=now,
         actor_id=by,
         data={"previously_resolved_at": previous.isoformat() if previous else None},
     )
-    _say(session, incident, f"<@{by}> reopened {incident.ref}. Stakeholder-update reminders start again.", now, by=by)
+    _say(session, incident, EventKind.REOPENED, now, by=by)
     _touch(session, incident, now)
     return incident
 
@@ -429,7 +419,7 @@ def _note_filled(session: Session, incident: Incident, filled: list[str], by: st
             session,
             incident,
             EventKind.MILESTONES_FILLED,
-            f"Skipped ahead: {' and '.join(filled)} recorded at the same instant",
+            "",
             now=now,
             actor_id=by,
             data={"filled": filled},

@@ -1,4 +1,10 @@
-"""The timeline: an append-only record of what happened, written in the same transaction as the change."""
+"""The timeline: an append-only record of what happened, written in the same transaction as the change.
+
+An event is a fact: its kind, who did it (`actor_id`), when, and its fields in `data` (the role, from, to, the
+severities, the target, the minutes, ...). Its `text` is only what a person wrote that the event carries: a
+note, a captured message (Slack's own text), a stakeholder update, a follow-up, the title at declaration; it is
+empty for the rest. Sentences are written at the edge: app/words/events.py, in Slack mrkdwn, Markdown or plain
+text. The fields of each kind are listed in docs/postmortem-json.md."""
 
 from __future__ import annotations
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from app.postmortem.render import render_json, render_markdown
 from incidents.errors import IncidentError
 from incidents.postmortem import OwnersOf, build, owners_from_map
-from incidents.postmortem_render import render_json, render_markdown
 from incidents.queries import get_incident
 
 OWNERS_ENV_VAR = "OWNERSHIP_MAP_PATH"

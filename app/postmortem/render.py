@@ -2,19 +2,19 @@
 incidents/templates/postmortem.md.j2; a team may point POSTMORTEM_TEMPLATE at its own), and JSON in the
 versioned shape documented in docs/postmortem-json.md.
 
-The template sees `pm` (the PostmortemData) and these functions, all in the export's time zone:
-`time` (14:05), `datetime` (2026-11-21 14:05), `when` (`time`, or `datetime` when the incident spans days),
-`day` (Saturday 21 November 2026), `duration` (1h 05m), `who` (a Slack user id as @name), `md` (Slack
-mrkdwn as Markdown: mentions, channels and links), `cell` (safe inside a Markdown table cell); and the values
-`multi_day`, `zone` (the time zone as shown, with the UTC offsets the incident's own times had) and `dates`
-(the incident's day, or first and last days).
+The template sees `pm` (the PostmortemData, each timeline event's `text` being its sentence in Slack mrkdwn, as
+in the JSON) and these functions, all in the export's time zone: `time` (14:05), `datetime` (2026-11-21 14:05),
+`when` (`time`, or `datetime` when the incident spans days), `day` (Saturday 21 November 2026), `duration`
+(1h 05m), `who` (a Slack user id as @name), `event` (a timeline event's sentence in Markdown, written from its
+facts), `md` (Slack mrkdwn as Markdown: mentions, channels and links), `cell` (safe inside a Markdown table
+cell); and the values `multi_day`, `zone` (the time zone as shown, with the UTC offsets the incident's own times
+had) and `dates` (the incident's day, or first and last days).
 """
 
 from __future__ import annotations
 
-import html
+import dataclasses
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -23,16 +23,16 @@ from typing import Any
 
 import jinja2
 
+from app.postmortem.markup import slack_to_markdown
+from app.slack.blocks.facts import event_mrkdwn
+from app.words.events import Style, sentence
 from incidents.durations import humanize
 from incidents.errors import IncidentError
 from incidents.postmortem import PostmortemData
+from incidents.timeline_view import Entry
 
 SCHEMA_VERSION = 1
 DEFAULT_TEMPLATE = "postmortem.md.j2"
-
-_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
-_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")  # Slack's *bold*, not 5 * 3 * 2
-_STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]*?\S)~(?![\w~])")
 
 
 class TemplateProblem(IncidentError):
@@ -45,7 +45,7 @@ class TemplateProblem(IncidentError):
 def render_markdown(data: PostmortemData, *, template_path: Path | str | None = None) -> str:
     template = _template(str(template_path) if template_path else None, _mtime(template_path))
     try:
-        return template.render(pm=data, **_helpers(data))
+        return template.render(pm=worded(data), **_helpers(data))
     except jinja2.TemplateError as exc:
         raise TemplateProblem(f"The post-mortem template {_where(template_path)} failed: {exc}") from None
 
@@ -111,6 +111,13 @@ def _helpers(data: PostmortemData) -> dict[str, Any]:
     def md(text: str | None) -> str:
         return slack_to_markdown(text or "", people)
 
+    markdown = Style(person=who, text=md)
+    facts = {e.id: e for e in data.timeline}
+
+    def event(entry: Entry) -> str:
+        """The event's sentence in Markdown, from its facts (`pm.timeline` carries the mrkdwn one in `text`)."""
+        return sentence(facts.get(entry.id, entry), ref=data.ref, style=markdown)
+
     def duration(delta: timedelta | None) -> str:
         return humanize(delta)
 
@@ -124,6 +131,7 @@ def _helpers(data: PostmortemData) -> dict[str, Any]:
         "day": day,
         "who": who,
         "md": md,
+        "event": event,
         "duration": duration,
         "cell": cell,
         "multi_day": multi_day,
@@ -159,26 +167,11 @@ def _utc_offset(delta: timedelta | None) -> str:
     return f"UTC{'-' if total < 0 else '+'}{hours:02d}:{minutes:02d}"
 
 
-def slack_to_markdown(text: str, people: dict[str, str] | None = None) -> str:
-    """Slack mrkdwn as Markdown: `<@U1>` -> @name, `<#C1|ops>` -> #ops, `<url|label>` -> [label](url),
-    `<!here>` -> @here, `*bold*` -> `**bold**`, `~struck~` -> `~~struck~~`; Slack's HTML escapes are undone."""
-    people = people or {}
-
-    def one(match: re.Match[str]) -> str:
-        target, label = match.group(1), match.group(2)
-        if target.startswith("@"):
-            user_id = target[1:]
-            return "@" + (people.get(user_id) or label or user_id)
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith("!"):
-            if label:
-                return label if label.startswith("@") else f"@{label}"
-            return "@" + target[1:].split("^")[0]
-        return f"[{label}]({target})" if label else f"<{target}>"
-
-    text = _BOLD.sub(r"**\1**", _STRIKE.sub(r"~~\1~~", _LINK.sub(one, text)))
-    return html.unescape(text)
+def worded(data: PostmortemData) -> PostmortemData:
+    """The data with each timeline event's `text` its sentence in Slack mrkdwn: what the JSON export and a team's
+    template read (`md(e.text)` gives the Markdown)."""
+    timeline = tuple(dataclasses.replace(e, text=event_mrkdwn(e, ref=data.ref)) for e in data.timeline)
+    return dataclasses.replace(data, timeline=timeline)
 
 
 # --- JSON ---------------------------------------------------------------------------------------------------
@@ -195,7 +188,9 @@ def _seconds(delta: timedelta | None) -> int | None:
 
 
 def to_json(data: PostmortemData) -> dict[str, Any]:
-    """The export as plain JSON values; every time is ISO 8601 in UTC (`Z`)."""
+    """The export as plain JSON values; every time is ISO 8601 in UTC (`Z`); texts in Slack mrkdwn."""
+    gap_texts = [event_mrkdwn(g.missed, ref=data.ref) for g in data.gaps]
+    data = worded(data)
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": _iso(data.generated_at),
@@ -262,9 +257,9 @@ def to_json(data: PostmortemData) -> dict[str, Any]:
                 "due_at": _iso(g.due_at),
                 "ended_at": _iso(g.ended_at),
                 "seconds": _seconds(g.length),
-                "text": g.text,
+                "text": text,
             }
-            for g in data.gaps
+            for g, text in zip(data.gaps, gap_texts, strict=True)
         ],
         "timeline": [
             {

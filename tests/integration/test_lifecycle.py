@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.slack.blocks.facts import event_mrkdwn
 from incidents import service
 from incidents.db import transaction
 from incidents.durations import durations
@@ -141,7 +142,7 @@ def test_reopening_keeps_the_first_milestones_and_resolving_again_claims_no_skip
         assert (d.to_acknowledge, d.to_mitigate, d.to_resolve) == tuple(timedelta(minutes=n) for n in (5, 20, 90))
         kinds = [e.kind for e in inc.events if e.kind not in ("role_assigned",)]
         assert kinds == ["declared", "acknowledged", "mitigated", "resolved", "reopened", "mitigated", "resolved"]
-        assert inc.events[-2].text == "Mitigated again (service restored) per <@U1>"
+        assert event_mrkdwn(inc.events[-2], ref=inc.ref) == "Mitigated again (service restored) per <@U1>"
 
 
 def test_resolving_a_reopened_incident_directly_keeps_the_first_mitigation(sessions, now, process):

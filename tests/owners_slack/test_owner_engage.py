@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.slack.blocks.facts import event_mrkdwn
 from tests.owners_slack.owners_helpers import (
     ANA,
     PAYMENTS_GROUP,
@@ -57,7 +58,9 @@ def test_engage_reports_people_who_cannot_be_invited_and_why(owned: Harness, cha
         {"contact": "gone@example.com", "reason": "no Slack account has this email"},
         {"contact": "U0NOBODY1", "reason": "not in this Slack workspace, or deactivated"},
     ]
-    assert event.text.startswith(f"Team platform brought in by <@{BOB}>: invited <@{PLATFORM_MEMBER}>; could not")
+    assert event_mrkdwn(event, ref="INC-1").startswith(
+        f"Team platform brought in by <@{BOB}>: invited <@{PLATFORM_MEMBER}>; could not"
+    )
 
 
 def test_a_group_slack_does_not_know_is_replaced_by_the_people_brought_in(owned: Harness, channel: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.slack.blocks.facts import event_mrkdwn
 from incidents import service
 from incidents.effects import Effect
 from incidents.models import Role
@@ -44,7 +45,7 @@ def test_the_communicator_is_reminded_when_the_update_falls_due(sessions, now, d
     assert reminder.payload["stage"] == 1
     assert reminder.key == f"reminder:{reminder.incident_id}:{(now + 30 * MIN).isoformat()}:1"
     [sent] = events(sessions, EventKind.REMINDER_SENT)
-    assert "U03CARA" in sent.text
+    assert "U03CARA" in event_mrkdwn(sent, ref="INC-1")
 
 
 def test_without_a_communicator_the_lead_is_asked_to_find_one(sessions, now, declare, tick, use):
@@ -63,7 +64,7 @@ def test_with_nobody_in_any_role_the_channel_is_asked(sessions, now, declare, ti
     [reminder] = effects(sessions, Effect.REMINDER)
     assert reminder.payload["target_id"] is None
     assert reminder.payload["needs_communicator"] is True
-    assert "the channel" in events(sessions, EventKind.REMINDER_SENT)[0].text
+    assert "the channel" in event_mrkdwn(events(sessions, EventKind.REMINDER_SENT)[0], ref="INC-1")
 
 
 def test_ticking_every_15_seconds_sends_one_reminder_per_window(sessions, now, declare, tick):
@@ -117,7 +118,7 @@ def test_no_update_one_interval_after_it_fell_due_escalates_and_records_a_gap(se
     [gap] = events(sessions, EventKind.UPDATE_MISSED)
     assert gap.occurred_at == now + 60 * MIN
     assert gap.data["due_at"] == (now + 30 * MIN).isoformat()
-    assert "1h 00m" in gap.text
+    assert "1h 00m" in event_mrkdwn(gap, ref="INC-1")
     assert len(events(sessions, EventKind.ESCALATED)) == 1
 
 
@@ -157,7 +158,7 @@ def test_a_long_downtime_sends_one_message_and_records_the_missed_windows_once(s
     assert (result.reminders, result.escalations, result.gaps) == (0, 1, 1)
     assert nags(sessions) == [("escalation", 6)]
     [gap] = events(sessions, EventKind.UPDATE_MISSED)
-    assert gap.data["windows"] == 5 and "5 update windows missed" in gap.text
+    assert gap.data["windows"] == 5 and "5 update windows missed" in event_mrkdwn(gap, ref="INC-1")
     assert tick(now + 3 * 60 * MIN + 10 * MIN).sent == 0
     tick(now + 3 * 60 * MIN + 30 * MIN)
     assert nags(sessions) == [("escalation", 6), ("reminder", 7)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.slack.blocks.facts import event_mrkdwn
 from incidents import postmortem, service
 from incidents.effects import Effect
 from incidents.queries import get_incident
@@ -41,7 +42,7 @@ def test_after_a_reopening_the_gap_on_the_timeline_counts_from_the_reopening(
     tick(reopened + 30 * MIN)
     tick(reopened + 60 * MIN)
     [gap] = events(sessions, EventKind.UPDATE_MISSED)
-    assert gap.text == "Communication gap: no stakeholder update for 1h 00m"
+    assert event_mrkdwn(gap, ref="INC-1") == "Communication gap: no stakeholder update for 1h 00m"
     assert gap.data["since"] == reopened.isoformat()
     [escalation] = effects(sessions, Effect.ESCALATION)
     assert escalation.payload["since_update_seconds"] == 60 * 60
@@ -77,4 +78,6 @@ def test_the_post_mortem_never_stretches_a_gap_across_a_resolved_period(sessions
     first, second = data.gaps
     assert (first.started_at, first.ended_at, first.length) == (now, resolved, 70 * MIN)
     assert (second.started_at, second.ended_at, second.length) == (reopened, posted, 75 * MIN)
-    assert [g.text for g in data.gaps] == ["Communication gap: no stakeholder update for 1h 00m"] * 2
+    assert [event_mrkdwn(g.missed, ref=data.ref) for g in data.gaps] == [
+        "Communication gap: no stakeholder update for 1h 00m"
+    ] * 2

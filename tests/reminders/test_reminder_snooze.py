@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.slack.blocks.facts import event_mrkdwn
 from incidents import reminders, service
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition
@@ -26,7 +27,7 @@ def test_snoozing_moves_the_due_time_and_says_so_on_the_timeline(sessions, now, 
         assert incident.next_reminder_at == now + 62 * MIN
         assert incident.reminder_stage == 0
     [snoozed] = events(sessions, EventKind.REMINDER_SNOOZED)
-    assert snoozed.actor_id == "U03CARA" and "30 minutes" in snoozed.text
+    assert snoozed.actor_id == "U03CARA" and "30 minutes" in event_mrkdwn(snoozed, ref="INC-1")
     assert snoozed.data["was_due_at"] == (now + 30 * MIN).isoformat()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.slack.blocks.facts import event_mrkdwn
 from app.slack.ids import CardAction, CardBlock, RoleField, TimelineAction, UpdateField
 from incidents.models import Role, Status
 from tests.slack.slack_harness import ALICE, BOB, CAROL, DAN, INCIDENTS_CHANNEL_ID, Callback, Harness, blocks_text
@@ -92,7 +93,10 @@ def test_a_reopened_incident_can_be_mitigated_again_from_the_card(harness: Harne
     harness.click(CardAction.MARK_MITIGATED, user=BOB)
     assert harness.incident().status == Status.MITIGATED
     assert harness.incident().mitigated_at == first
-    assert harness.events(kind="mitigated")[-1].text == f"Mitigated again (service restored) per <@{BOB}>"
+    assert (
+        event_mrkdwn(harness.events(kind="mitigated")[-1], ref="INC-1")
+        == f"Mitigated again (service restored) per <@{BOB}>"
+    )
 
 
 def test_resolve_button_asks_for_confirmation(harness: Harness) -> None:

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli.main import main
+from app.postmortem.render import render_markdown
 from app.runtime import Runtime
 from app.settings import load_settings
 from incidents.postmortem import build
-from incidents.postmortem_render import render_markdown
 from incidents.queries import get_incident
 from tests.timeline import timeline_scenario as scenario
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.slack.blocks.facts import event_mrkdwn
 from incidents import service
 from incidents.errors import InvalidInput, NotFound
 from incidents.followups import add_followup, list_followups, mark_done
@@ -30,7 +31,7 @@ def test_a_followup_is_recorded_with_its_owner_and_lands_on_the_timeline(session
         )
         last = visible_events(s, inc)[-1]
     assert last.kind == "followup_added"
-    assert last.text == "Follow-up added: Alert on payments-api error rate (owner <@U03CAROL>)"
+    assert event_mrkdwn(last, ref="INC-1") == "Follow-up added: Alert on payments-api error rate (owner <@U03CAROL>)"
     assert last.data == {"followup_id": followup.id, "owner_id": "U03CAROL"}
 
 

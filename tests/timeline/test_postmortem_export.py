@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from app.postmortem.render import SCHEMA_VERSION, render_json, render_markdown
 from incidents.postmortem import PostmortemData, build
-from incidents.postmortem_render import SCHEMA_VERSION, render_json, render_markdown
 from incidents.queries import get_incident
 from tests.timeline import timeline_scenario as scenario
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.postmortem.markup import slack_to_markdown
+from app.postmortem.render import TemplateProblem, render_markdown
 from incidents import service
 from incidents.db import transaction
 from incidents.postmortem import build
-from incidents.postmortem_render import TemplateProblem, render_markdown, slack_to_markdown
 from incidents.queries import get_incident
 
 LATE = datetime(2026, 11, 21, 22, 30, tzinfo=UTC)  # 23:30 in Paris, 17:30 in New York

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.slack.blocks.facts import event_mrkdwn
 from app.slack.ids import TimelineAction
 from incidents import service
 from incidents.db import transaction
@@ -125,7 +126,7 @@ def test_a_followup_with_an_owner_is_recorded_and_the_owner_is_told(harness, cha
         harness.last_reply(BOB) == "Follow-up added to INC-1, owned by <@U01CAROL>. `/incident followups` lists them."
     )
     [event] = harness.events(kind="followup_added")
-    assert event.text == "Follow-up added: alert on payments-api error rate (owner <@U01CAROL>)"
+    assert event_mrkdwn(event, ref="INC-1") == "Follow-up added: alert on payments-api error rate (owner <@U01CAROL>)"
     [dm] = harness.dms_to(CAROL)
     assert "<@U01BOB> gave you a follow-up action from INC-1" in dm.text
 

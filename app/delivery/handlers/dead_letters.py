@@ -16,6 +16,7 @@ import structlog
 
 from app.bootstrap import Deps
 from app.delivery.handlers.problems import Tell, report_problem
+from app.slack.blocks.facts import message_mrkdwn
 from app.slack.blocks.text import md, one_line
 from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage, OutboxStatus
@@ -87,7 +88,7 @@ def _update(deps: Deps, incident: Incident, payload: dict[str, Any], reason: str
 def _channel_message(
     deps: Deps, incident: Incident, payload: dict[str, Any], reason: str, steps: dict[str, Any]
 ) -> Told:
-    said = md(one_line(payload.get("text") or ""), EXCERPT)
+    said = md(one_line(message_mrkdwn(payload)), EXCERPT)
     timeline = f"A message for the incident channel was not posted: {reason}."
     direct = (
         f"I could not tell *{incident.ref}*'s channel about your change, because {reason}. The change itself is "

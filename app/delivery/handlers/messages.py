@@ -15,6 +15,7 @@ from app.delivery.handlers.channel import blocks_json, invite
 from app.delivery.handlers.common import load, require_channel, setup_gave_up
 from app.delivery.handlers.posted import post_once
 from app.delivery.handlers.progress import Progress
+from app.slack.blocks.facts import message_mrkdwn
 from app.slack.blocks.messages import (
     briefing_text,
     message_block_id,
@@ -54,7 +55,7 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         channel_id = require_channel(sessions, incident)
         progress = Progress(sessions, message)
         with slack_step("post in the incident channel"):
-            ts = post_text(message, progress, "message", channel_id, message.payload["text"], None)
+            ts = post_text(message, progress, "message", channel_id, message_mrkdwn(message.payload), None)
         return progress.result(ts=ts)
 
     def direct_message(message: OutboxMessage) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from app.bootstrap import Deps
 from app.delivery.handlers.channel import blocks_json
 from app.delivery.handlers.common import load, require_channel, setup_gave_up
 from app.delivery.handlers.progress import Progress
+from app.slack.blocks.facts import engagement_mrkdwn
 from app.slack.blocks.owners import engagement_blocks, engagement_text
 from app.slack.errors import error_code, slack_step
 from incidents import engagement
@@ -242,7 +243,7 @@ class EngageOwners:
 
     def _reply(self, channel_id: str, user_id: str, outcomes: list[Outcome]) -> None:
         """Tell the person who asked what came of it (only them)."""
-        text = "\n".join(f"{engagement.subject(o)}: {engagement.summary(o)}" for o in outcomes)
+        text = "\n".join(engagement_mrkdwn(o) for o in outcomes)
         with slack_step("tell the person who asked"):
             try:
                 self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)

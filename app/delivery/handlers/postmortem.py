@@ -16,13 +16,14 @@ from slack_sdk.errors import SlackApiError
 from app.bootstrap import Deps
 from app.delivery.handlers.common import load, require_channel
 from app.delivery.handlers.progress import Progress
+from app.postmortem.markup import mentions
+from app.postmortem.render import TemplateProblem, render_markdown
 from app.slack.errors import slack_step
 from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxMessage
 from incidents.outbox import Handler, PermanentFailure
 from incidents.postmortem import OwnersOf, build, owners_from_map, people_in
-from incidents.postmortem_render import TemplateProblem, render_markdown
 from incidents.postmortem_upload import record_upload, uploaded_file
 from incidents.queries import get_by_id
 
@@ -77,7 +78,7 @@ def handlers(deps: Deps) -> dict[str, Handler]:
                 process=deps.runtime.process,
                 owners_of=_owners(deps),
             )
-        data.people.update(_names(deps.client, people_in(data)[:NAMES_LOOKED_UP]))
+        data.people.update(_names(deps.client, people_in(data, mentions)[:NAMES_LOOKED_UP]))
         try:
             return render_markdown(data, template_path=settings.postmortem_template)
         except TemplateProblem as exc:

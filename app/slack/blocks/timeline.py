@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
+from app.slack.blocks.facts import event_mrkdwn
 from app.slack.blocks.text import date, md, one_line, user
 from app.slack.ids import TimelineAction
 from incidents.models import FollowUp, Incident
@@ -38,7 +39,8 @@ def timeline_blocks(incident: Incident, page: Page, *, tz: tzinfo, command: str)
     days = {_day(e.occurred_at, tz) for e in page.entries} | {_day(incident.declared_at, tz)}
     fmt = "{date_short} {time}" if len(days) > 1 else "{time}"
     blocks += [
-        SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in _chunks(_line(e, fmt) for e in page.entries)
+        SectionBlock(text=MarkdownTextObject(text=chunk))
+        for chunk in _chunks(_line(e, fmt, incident.ref) for e in page.entries)
     ]
     buttons = []
     if page.has_earlier:
@@ -64,9 +66,9 @@ def _day(moment: datetime, tz: tzinfo) -> object:
     return moment.astimezone(tz).date()
 
 
-def _line(entry: Entry, fmt: str) -> str:
+def _line(entry: Entry, fmt: str, ref: str) -> str:
     when = date(entry.occurred_at, fmt)
-    text = md(one_line(entry.text), LINE_TEXT_MAX)
+    text = md(one_line(event_mrkdwn(entry, ref=ref)), LINE_TEXT_MAX)
     if entry.kind == "note":
         intro = f"Note by {user(entry.actor_id)}" + (" (added later)" if entry.backdated else "")
     elif entry.kind == "message":

@@ -1,0 +1,51 @@
+"""The domain's facts in Slack mrkdwn: a timeline event's sentence (the timeline page, the JSON export's texts),
+the channel message a change asks for, and what engaging owners came to. Mentions are `<@U…>`, emphasis `*…*`;
+what people wrote is passed through as Slack's own text (callers escape a whole line with `text.md`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from app.words.events import Fact, Style, engagement_subject, engagement_summary, sentence
+from incidents.engagement import Outcome
+from incidents.timeline import EventKind
+
+MRKDWN = Style(person=lambda user_id: f"<@{user_id}>")
+
+
+def event_mrkdwn(event: Fact, *, ref: str) -> str:
+    """`Acknowledged by <@U02BOB>`."""
+    return sentence(event, ref=ref, style=MRKDWN)
+
+
+def engagement_mrkdwn(outcome: Outcome) -> str:
+    """`Owners of checkout (team payments): invited <@U2>; ...` (the reply to whoever asked)."""
+    return f"{engagement_subject(outcome)}: {engagement_summary(outcome, MRKDWN)}"
+
+
+# --- channel messages (incidents.service._say) ----------------------------------------------------------------
+
+
+def _by(p: Mapping[str, Any]) -> str:
+    return f"<@{p['by']}>"
+
+
+_MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    EventKind.SEVERITY_CHANGED: lambda p: f"Severity changed from {p['from']} to *{p['to']}* by {_by(p)}.",
+    EventKind.MITIGATED: lambda p: (
+        f"{_by(p)} marked {p['ref']} as *mitigated*: service is restored. Next: find the root cause."
+    ),
+    EventKind.RESOLVED: lambda p: (
+        f"{_by(p)} resolved {p['ref']}. Reminders stop here. Export the post-mortem draft when you are ready."
+    ),
+    EventKind.REOPENED: lambda p: f"{_by(p)} reopened {p['ref']}. Stakeholder-update reminders start again.",
+}
+
+
+def message_mrkdwn(payload: Mapping[str, Any]) -> str:
+    """The text of a CHANNEL_MESSAGE effect: its fact (`fact` and fields) in words. A row queued before facts
+    (a `text` already written) is posted as it is."""
+    if "fact" not in payload:
+        return str(payload.get("text") or "")
+    return _MESSAGES[payload["fact"]](payload)
