@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from app.bootstrap import Deps
 from app.observability import request_log
+from app.slack import payloads
 from app.slack.blocks.modals import declared_view, read_metadata
 from app.slack.forms import read_declare, read_roles, read_update, state_values
 from app.slack.ids import Callback, DeclareField, RoleField, UpdateField
@@ -35,7 +36,8 @@ def register(app: App, deps: Deps) -> None:
         return match.service.name if match else None
 
     @app.view(Callback.DECLARE)
-    def on_declare(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def on_declare(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        submitted = payloads.typed(context, payloads.ViewSubmission)  # validated at the edge: a view id, a person
         form = read_declare(
             state_values(view), deps.runtime.process, known_service=known_service if deps.owners else None
         )
@@ -43,7 +45,7 @@ def register(app: App, deps: Deps) -> None:
             request_log.set_outcome("invalid")
             ack(response_action="errors", errors=form.errors)
             return
-        user_id = body["user"]["id"]
+        user_id = submitted.user.id
         request_log.bind(private=form.private)
         try:
             with transaction(deps.runtime.sessions) as session:
@@ -57,7 +59,7 @@ def register(app: App, deps: Deps) -> None:
                     summary=form.impact,
                     services=form.services,
                     private=form.private,
-                    declare_key=view["id"],  # Slack resending the submission, or a double click: one incident
+                    declare_key=submitted.view.id,  # Slack resending the submission, or a double click: one incident
                 )
         except IncidentError as exc:
             request_log.set_outcome("refused", type(exc).__name__)
@@ -66,7 +68,7 @@ def register(app: App, deps: Deps) -> None:
         request_log.bind_incident(incident)
         ack(response_action="update", view=declared_view(incident))
         deps.wake_outbox()
-        source = read_metadata(view.get("private_metadata")).get("source")
+        source = submitted.view.metadata.get("source")
         if source:
             try:
                 link_source_message(deps, client, incident.id, source, user_id)
