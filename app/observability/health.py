@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import structlog
+from cachetools import TLRUCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
@@ -66,21 +67,18 @@ class SlackAuthCheck:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.client = client
-        self.ttl = ttl
-        self.retry_seconds = retry_seconds
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._until = float("-inf")
-        self._result: str | None = None
+        self._answers: TLRUCache[str, str | None] = TLRUCache(
+            maxsize=1, ttu=lambda _key, problem, now: now + (ttl if problem is None else retry_seconds), timer=clock
+        )
+        self._lock = threading.Lock()  # held while asking: probes arriving meanwhile wait and share the answer
 
     def __call__(self) -> str | None:
         with self._lock:
-            if self.clock() < self._until:
-                return self._result
-            result = self._ask()
-            self._result = result
-            self._until = self.clock() + (self.ttl if result is None else self.retry_seconds)
-            return result
+            try:
+                return self._answers["auth.test"]
+            except KeyError:
+                problem = self._answers["auth.test"] = self._ask()
+                return problem
 
     def _ask(self) -> str | None:
         try:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from cachetools import TLRUCache, cachedmethod
+
 from incidents.owners.model import EscalationStep, Link, Service, Team, is_email, is_slack_user_id, normalize
 from incidents.owners.validate import Problem
 
@@ -153,23 +155,17 @@ class ResolvingDirectory:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._directory = directory
-        self._ttl = ttl
-        self._miss_ttl = miss_ttl
-        self._clock = clock
+        self._answers: TLRUCache[str, str | None] = TLRUCache(
+            maxsize=10_000, ttu=lambda _email, user_id, now: now + (ttl if user_id else miss_ttl), timer=clock
+        )
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[str | None, float]] = {}
 
     def lookup_by_email(self, email: str) -> str | None:
-        key = email.strip().casefold()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and cached[1] > self._clock():
-            return cached[0]
-        user_id = self._directory.lookup_by_email(email.strip())
-        expires = self._clock() + (self._ttl if user_id else self._miss_ttl)
-        with self._lock:
-            self._cache[key] = (user_id, expires)
-        return user_id
+        return self._lookup(email.strip())
+
+    @cachedmethod(lambda self: self._answers, key=lambda _self, email: email.casefold(), lock=lambda self: self._lock)
+    def _lookup(self, email: str) -> str | None:
+        return self._directory.lookup_by_email(email)
 
 
 def resolve_contacts(contacts: Iterable[str], directory: UserDirectory) -> tuple[list[str], list[str]]:
