@@ -74,7 +74,7 @@ class Bot:
         for service in reversed(self.background):
             try:
                 service.stop()
-            except Exception:  # noqa: BLE001 - stop the others anyway
+            except Exception:  # stop the others anyway
                 logger.exception("background_stop_failed", service=type(service).__name__)
 
 

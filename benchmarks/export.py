@@ -21,16 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
 
-from app.postmortem.render import render_json, render_markdown  # noqa: E402
-from incidents import db, service  # noqa: E402
-from incidents.db import transaction  # noqa: E402
-from incidents.models import TimelineEvent  # noqa: E402
-from incidents.postmortem import build  # noqa: E402
-from incidents.process import Process  # noqa: E402
-from incidents.queries import get_incident  # noqa: E402
+from app.postmortem.render import render_json, render_markdown
+from incidents import db, service
+from incidents.db import transaction
+from incidents.models import TimelineEvent
+from incidents.postmortem import build
+from incidents.process import Process
+from incidents.queries import get_incident
 
 START = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 KINDS = ["message", "note", "status_update", "reminder_sent", "role_assigned", "message", "message"]

@@ -31,9 +31,9 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from incidents import db, reminders  # noqa: E402
-from incidents.models import Incident, RoleAssignment, Status  # noqa: E402
-from incidents.process import Process  # noqa: E402
+from incidents import db, reminders
+from incidents.models import Incident, RoleAssignment, Status
+from incidents.process import Process
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 INTERVAL = timedelta(minutes=30)

@@ -363,7 +363,7 @@ class _Heartbeat:
             try:
                 if not renew(*self.args, now=self.now(), policy=self.policy):
                     return
-            except Exception:  # noqa: BLE001 - the next beat tries again; the delivery goes on
+            except Exception:  # the next beat tries again; the delivery goes on
                 log.warning("outbox.lease_renewal_failed", outbox_id=self.args[1].id, exc_info=True)
 
 

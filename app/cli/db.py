@@ -36,7 +36,7 @@ def downgrade(ctx: click.Context, revision: str) -> None:
         db.downgrade(runtime.engine, revision)
     except OperationalError as exc:
         raise database_problem(exc, runtime) from None
-    except Exception as exc:  # alembic raises CommandError and friends for a bad revision
+    except Exception as exc:  # noqa: BLE001 - alembic raises CommandError and friends for a bad revision
         raise click.ClickException(f"Cannot downgrade to {revision!r}: {exc}") from None
     click.echo(f"Schema at {db.current_revision(runtime.engine) or 'base (empty)'}.")
 

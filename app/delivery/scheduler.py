@@ -90,7 +90,7 @@ class ReminderScheduler:
             result = reminders.tick(
                 self.runtime.sessions, now=self.runtime.now(), process=self.runtime.process, batch=self.batch
             )
-        except Exception:  # noqa: BLE001 - the job must survive a database hiccup
+        except Exception:  # the job must survive a database hiccup
             log.exception("reminders.tick_failed")
             return None
         if result.sent:

@@ -92,7 +92,7 @@ class OutboxWorker:
                     keep_going=lambda: not self._stopping,
                     observe=self.observe,
                 )
-            except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker
+            except Exception:  # a database hiccup must not kill the worker
                 logger.exception("outbox_round_failed")
                 return
             if not any(counts.values()):

@@ -129,7 +129,7 @@ class SlackCallMeter(RetryHandler):
             problem = _problem(response, error)
             if problem:
                 self.metrics.slack_errors.labels(method=method, error=problem).inc()
-        except Exception:  # noqa: BLE001 - counting must never break a Slack call
+        except Exception:  # counting must never break a Slack call
             log.debug("metrics.slack_meter_failed", exc_info=True)
         return False
 

@@ -127,7 +127,8 @@ def bind(**fields: Any) -> None:
 
 def bind_incident(incident: Any) -> None:
     """The request is about this incident: its reference, and whether it is private, which makes the log
-    processor (`app.observability.logging.redact`) drop the bodies (text, title, ...) of every line written for the request."""
+    processor (`app.observability.logging.redact`) drop the bodies (text, title, ...) of every line written for
+    the request."""
     bind(incident=incident.ref, private=bool(incident.private))
 
 

@@ -267,7 +267,7 @@ def tell(context: BoltContext, body: Any, text: str = SORRY) -> None:
             context.respond(text=text, response_type="ephemeral", replace_original=False)
         elif context.user_id and context.client is not None:
             context.client.chat_postMessage(channel=context.user_id, text=text)
-    except Exception:  # noqa: BLE001 - already failing; the log has the first error
+    except Exception:  # already failing; the log has the first error
         logger.warning("could_not_tell_user", exc_info=True)
 
 

@@ -92,7 +92,8 @@ class ReminderBlock(StrEnum):
 
 
 class MessageBlock(StrEnum):
-    """Prefixes of the block ids a retry finds a posted message by when Slack's answer was lost (app.delivery.handlers.posted)."""
+    """Prefixes of the block ids a retry finds a posted message by when Slack's answer was lost
+    (app.delivery.handlers.posted)."""
 
     TEXT = "message_text"  # + the outbox row's id: a channel message, a direct message, a role briefing
     UPDATE = "status_update"  # + the status update's id: a stakeholder update, in the channel and in the thread

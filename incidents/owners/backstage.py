@@ -80,7 +80,7 @@ class _Profile(_Loose):
 
 class _OwnedSpec(_Loose):
     owner: str = Field(min_length=1)
-    dependsOn: list[str] = []  # noqa: N815 - Backstage's spelling
+    dependsOn: list[str] = []  # Backstage's spelling
 
 
 class _GroupSpec(_Loose):
@@ -89,12 +89,12 @@ class _GroupSpec(_Loose):
 
 
 class _UserSpec(_Loose):
-    memberOf: list[str] = []  # noqa: N815 - Backstage's spelling
+    memberOf: list[str] = []  # Backstage's spelling
     profile: _Profile | None = None
 
 
 class _Entity(_Loose):
-    apiVersion: str  # noqa: N815
+    apiVersion: str  # Backstage's spelling
     kind: str
     metadata: _Metadata
     spec: dict[str, Any] = {}

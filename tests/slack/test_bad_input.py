@@ -7,6 +7,7 @@ reach the listeners instead of bouncing off as unknown."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import hmac
@@ -26,6 +27,7 @@ from structlog.testing import capture_logs
 import app.slack.ids
 from app.slack.bolt_app import SORRY, ContextExecutor
 from app.slack.routes import SUBCOMMANDS
+from incidents.errors import NotFound
 from tests.slack.slack_harness import ALICE, BOB, GENERAL, SIGNING_SECRET, Harness
 
 FORM = "application/x-www-form-urlencoded"
@@ -71,11 +73,11 @@ id_like = st.integers(0, 4).flatmap(lambda n: st.text(max_size=20) if n == 0 els
 
 
 def ensure_incident(h: Harness) -> str:
-    """One incident with its channel, declared once per test (examples share the harness)."""
-    if not getattr(h, "_fuzz_channel", None):
-        h.declare("Checkout is failing")
-        h._fuzz_channel = h.incident().channel_id  # type: ignore[attr-defined]
-    return h._fuzz_channel  # type: ignore[attr-defined]
+    """INC-1 and its channel, declared by the first example of a test (examples share the harness)."""
+    with contextlib.suppress(NotFound):
+        return h.incident().channel_id
+    h.declare("Checkout is failing")
+    return h.incident().channel_id
 
 
 def signed(body: bytes, content_type: str) -> dict[str, str]:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from app.slack.queue import direct_message
 from app.sandbox.models import Message
+from app.slack.queue import direct_message
 from incidents import service
 from incidents.db import transaction
 from incidents.effects import Effect

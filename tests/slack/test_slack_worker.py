@@ -73,7 +73,9 @@ def test_a_slow_delivery_does_not_hold_up_the_others(sessions: sessionmaker[Sess
 
 
 def test_stop_ends_every_thread(sessions: sessionmaker[Session]) -> None:
+    before = set(threading.enumerate())
     worker = OutboxWorker(sessions, {}, now=lambda: datetime.now(UTC), threads=3, poll_seconds=3600).start()
-    threads = list(worker._threads)
+    threads = [t for t in set(threading.enumerate()) - before if t.name.startswith("outbox-")]
+    assert len(threads) == 3
     worker.stop()
     assert not any(t.is_alive() for t in threads)

@@ -1,7 +1,7 @@
 """Effects a person asked for that never reached Slack: when the outbox gives one up (dead-letters it: Slack
 refused it for good, or the attempts ran out), its author is told in a direct message and the incident's
-timeline says so (`app.delivery.handlers.problems`, as when a channel cannot be set up). Best effort: a failure to report
-is logged, never raised.
+timeline says so (`app.delivery.handlers.problems`, as when a channel cannot be set up). Best effort: a failure
+to report is logged, never raised.
 
 Hooked on the outbox's delivery outcomes (`deliver_due(observe=...)`, `OutboxWorker(observe=...)`): "dead" is
 reported there, after the settle has recorded it, whatever way the effect failed.
@@ -34,7 +34,7 @@ def observer(deps: Deps) -> Callable[[OutboxMessage, str], None]:
             return
         try:
             report_dead_letter(deps, message)
-        except Exception:  # noqa: BLE001 - best effort: the outbox row keeps the error for `incidents outbox`
+        except Exception:  # best effort: the outbox row keeps the error for `incidents outbox`
             logger.warning("dead_letter_not_reported", outbox_id=message.id, kind=message.kind, exc_info=True)
 
     return observe

@@ -100,7 +100,7 @@ def _owners(deps: Deps) -> OwnersOf | None:
         return None
     try:
         return owners_from_map(deps.owners.current())
-    except Exception:  # noqa: BLE001 - the draft goes out without owners rather than not at all
+    except Exception:  # the draft goes out without owners rather than not at all
         logger.warning("postmortem_owners_unavailable", exc_info=True)
         return None
 

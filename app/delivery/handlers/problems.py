@@ -1,6 +1,7 @@
 """Telling people that a Slack step failed: on the incident's timeline (once per step) and, when someone waits
 for the outcome, in a direct message (once per key). Used while an incident's channel cannot be set up
-(`app.delivery.handlers.channel`) and when an effect a person asked for is given up (`app.delivery.handlers.dead_letters`)."""
+(`app.delivery.handlers.channel`) and when an effect a person asked for is given up
+(`app.delivery.handlers.dead_letters`)."""
 
 from __future__ import annotations
 

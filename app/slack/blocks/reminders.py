@@ -140,7 +140,8 @@ def parse_snooze_value(value: str) -> tuple[str, int] | None:
 
 def marker(payload: Payload) -> str:
     """The block id that tells this message from the reminders of other windows and stages (with the incident
-    reference in its text): a retry finds the message by it when Slack's answer was lost (app.delivery.handlers.posted)."""
+    reference in its text): a retry finds the message by it when Slack's answer was lost
+    (app.delivery.handlers.posted)."""
     return f"{ReminderBlock.WINDOW}:{payload['due_at']}:{payload['stage']}"
 
 

@@ -72,7 +72,7 @@ def register(app: App, deps: Deps) -> None:
         if source:
             try:
                 link_source_message(deps, client, incident.id, source, user_id)
-            except Exception:  # noqa: BLE001 - the incident is declared; the link is a nicety
+            except Exception:  # the incident is declared; the link is a nicety
                 logger.exception("source_message_not_linked", incident=incident.ref)
 
     @app.view(Callback.POST_UPDATE)
