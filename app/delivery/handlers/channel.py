@@ -240,14 +240,9 @@ def announce(deps: Deps, incident: Incident, progress: Progress | None = None) -
 
 
 def find_channel_named(client: Any, name: str) -> dict[str, Any] | None:
-    cursor = None
-    while True:
-        page = client.conversations_list(
-            types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
-        )
+    # Iterating a SlackResponse follows `response_metadata.next_cursor` page by page.
+    for page in client.conversations_list(types="public_channel,private_channel", exclude_archived=True, limit=1000):
         for channel in page.get("channels", []):
             if channel.get("name") == name:
                 return channel
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return None
+    return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 import structlog
@@ -77,13 +78,9 @@ def _history(deps: Deps, channel_id: str) -> list[dict[str, Any]]:
 def _thread(deps: Deps, channel_id: str, thread_ts: str) -> list[dict[str, Any]]:
     """The thread's replies, newest first (Slack pages them oldest first)."""
     messages: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(THREAD_PAGES):
-        page = deps.client.conversations_replies(channel=channel_id, ts=thread_ts, limit=HISTORY_LIMIT, cursor=cursor)
+    pages = deps.client.conversations_replies(channel=channel_id, ts=thread_ts, limit=HISTORY_LIMIT)
+    for page in islice(pages, THREAD_PAGES):  # iterating a SlackResponse follows its next_cursor
         messages.extend(page.get("messages") or [])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
     return [m for m in reversed(messages) if m.get("ts") != thread_ts]
 
 

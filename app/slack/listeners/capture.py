@@ -10,6 +10,7 @@ skipped, so a late retry cannot undo a later unmark.
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 import structlog
@@ -189,17 +190,11 @@ def fetch_message(client: WebClient, channel: str, ts: str) -> dict[str, Any] | 
         for message in history.get("messages") or []:
             if message.get("ts") == ts:
                 return message
-        cursor = None
-        for _ in range(REPLY_PAGES):
-            page = client.conversations_replies(
-                channel=channel, ts=ts, oldest=ts, inclusive=True, limit=200, cursor=cursor
-            )
+        replies = client.conversations_replies(channel=channel, ts=ts, oldest=ts, inclusive=True, limit=200)
+        for page in islice(replies, REPLY_PAGES):  # iterating a SlackResponse follows its next_cursor
             for message in page.get("messages") or []:
                 if message.get("ts") == ts:
                     return message
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
     except SlackApiError as exc:
         logger.warning("capture_fetch_failed", error=error_code(exc), channel=channel)
     return None
