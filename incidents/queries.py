@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from incidents.errors import InvalidInput, NotFound
@@ -27,22 +27,18 @@ def _with_details(stmt):  # type: ignore[no-untyped-def]
 
 def get_incident(session: Session, ref: str | int, *, for_update: bool = False) -> Incident:
     number = ref if isinstance(ref, int) else parse_ref(ref)
-    stmt = _with_details(select(Incident).where(Incident.number == number))
-    if for_update:
-        stmt = stmt.with_for_update()
-    incident = session.scalar(stmt)
-    if incident is None:
-        raise NotFound(f"There is no incident INC-{number}.")
-    return incident
+    return _one(session, Incident.number == number, for_update, f"There is no incident INC-{number}.")
 
 
 def get_by_id(session: Session, incident_id: int, *, for_update: bool = False) -> Incident:
-    stmt = _with_details(select(Incident).where(Incident.id == incident_id))
-    if for_update:
-        stmt = stmt.with_for_update()
-    incident = session.scalar(stmt)
+    return _one(session, Incident.id == incident_id, for_update, f"There is no incident with id {incident_id}.")
+
+
+def _one(session: Session, where: ColumnElement[bool], for_update: bool, missing: str) -> Incident:
+    stmt = _with_details(select(Incident).where(where))
+    incident = session.scalar(stmt.with_for_update() if for_update else stmt)
     if incident is None:
-        raise NotFound(f"There is no incident with id {incident_id}.")
+        raise NotFound(missing)
     return incident
 
 
