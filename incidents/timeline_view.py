@@ -33,7 +33,7 @@ class Entry:
 
     @property
     def speaks_for_itself(self) -> bool:
-        """The text says what happened ("Acknowledged by ..."), so a draft need not prefix it with its label."""
+        """Its sentence says what happened ("Acknowledged by ..."), so a renderer need not prefix it with its label."""
         return self.kind in SELF_DESCRIBING
 
     @property
