@@ -21,7 +21,6 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 
 from app.observability.metrics import CONTENT_TYPE, Metrics
-from app.slack.errors import error_code, status_code
 from incidents import db
 
 log = structlog.get_logger("app.observability.health")
@@ -84,7 +83,9 @@ class SlackAuthCheck:
         try:
             self.client.auth_test()
         except SlackApiError as exc:
-            error, status = error_code(exc), status_code(exc)
+            # Not app.slack.errors.error_code: observability stays below app.slack (no import circle).
+            error = exc.response.get("error") if exc.response is not None else None
+            status = exc.response.status_code if exc.response is not None else 0
             if status >= 400:
                 return f"Slack answered auth.test with HTTP {status} ({error or 'no error code'})"
             return f"Slack refused auth.test: {error}"
