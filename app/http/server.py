@@ -85,7 +85,7 @@ class HttpServer(BaseApplication):  # type: ignore[misc]
 
 
 def run_socket_mode(runtime: Runtime, build_bot: BuildBot) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from app.http.socket_mode import SocketModeHandler  # validates each payload as the HTTP edge does
 
     bot = build_bot(runtime, socket_mode=True).start()
     handler = SocketModeHandler(bot.app, runtime.settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
