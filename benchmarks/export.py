@@ -26,7 +26,6 @@ from sqlalchemy.engine import make_url
 
 from app.postmortem.render import render_json, render_markdown
 from incidents import db, service
-from incidents.db import transaction
 from incidents.models import TimelineEvent
 from incidents.postmortem import build
 from incidents.process import Process
@@ -38,7 +37,7 @@ KINDS = ["message", "note", "status_update", "reminder_sent", "role_assigned", "
 
 def seed(sessions, events: int) -> None:  # type: ignore[no-untyped-def]
     process = Process()
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = service.declare(
             s,
             title="Checkout is failing",
@@ -77,7 +76,7 @@ def seed(sessions, events: int) -> None:  # type: ignore[no-untyped-def]
         }
         for i in range(events - 22)
     ]
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         s.execute(insert(TimelineEvent), rows)
         service.resolve(s, get_incident(s, 1), by="U02BOB", now=START + timedelta(days=2), process=process)
 

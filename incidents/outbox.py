@@ -173,7 +173,7 @@ def claim(
     if kinds is not None:
         stmt = stmt.where(OutboxMessage.kind.in_(list(kinds)))
     stmt = stmt.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
-    with sessions() as session, session.begin():
+    with sessions.begin() as session:
         rows = session.scalars(stmt).all()
         for row in rows:
             row.locked_until = now + timedelta(seconds=policy.lease_seconds)
@@ -184,7 +184,7 @@ def claim(
 def renew(sessions: sessionmaker[Session], message: OutboxMessage, *, now: datetime, policy: RetryPolicy) -> bool:
     """Extend this worker's lease before delivering; False when the lease was lost (expired and taken)."""
     until = now + timedelta(seconds=policy.lease_seconds)
-    with sessions() as session, session.begin():
+    with sessions.begin() as session:
         result = session.execute(
             update(OutboxMessage)
             .where(
@@ -203,7 +203,7 @@ def renew(sessions: sessionmaker[Session], message: OutboxMessage, *, now: datet
 def release(sessions: sessionmaker[Session], messages: Collection[OutboxMessage]) -> int:
     """Hand claimed messages back untouched (shutting down, circuit open): another worker may take them now."""
     released = 0
-    with sessions() as session, session.begin():
+    with sessions.begin() as session:
         for message in messages:
             result = session.execute(
                 update(OutboxMessage)
@@ -247,7 +247,7 @@ def settle(
             after = error.after if isinstance(error, RetryLater) and error.after else 0.0
             delay = max(after, policy.backoff(attempts, rng))
             values["next_attempt_at"] = now + timedelta(seconds=delay)
-    with sessions() as session, session.begin():
+    with sessions.begin() as session:
         applied = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == message.claim_token)

@@ -36,7 +36,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from incidents import service
-from incidents.db import dialect_insert, transaction
+from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition
 from incidents.models import Incident, OutboxMessage, Role, Status, TimelineEvent
@@ -158,7 +158,7 @@ def tick(sessions: sessionmaker[Session], *, now: datetime, process: Process, ba
     """Act on every incident whose reminder is due, `batch` incidents per transaction."""
     total = TickResult()
     while True:
-        with transaction(sessions) as session:
+        with sessions.begin() as session:
             result = tick_batch(session, now=now, process=process, limit=batch)
         total += result
         if result.examined < batch:

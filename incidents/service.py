@@ -1,4 +1,4 @@
-"""Use cases. Each is a plain function run inside one transaction (`incidents.db.transaction`): it changes
+"""Use cases. Each is a plain function run inside one transaction (`sessions.begin()`): it changes
 the incident, appends its timeline event and stores its side effects in the outbox, or, on any error, nothing.
 Time is a parameter (`now`); nothing here talks to Slack."""
 

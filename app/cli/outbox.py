@@ -11,7 +11,6 @@ import structlog
 from app.cli.common import reading, runtime_of
 from app.runtime import Runtime
 from incidents import outbox_admin
-from incidents.db import transaction
 from incidents.errors import IncidentError
 from incidents.models import OutboxStatus
 
@@ -81,7 +80,7 @@ def retry(ctx: click.Context, message_id: int | None, every: bool) -> None:
         raise click.UsageError("Give one message id, or --all.")
     runtime = _checked_runtime(ctx)
     try:
-        with transaction(runtime.sessions) as session:
+        with runtime.sessions.begin() as session:
             count = outbox_admin.retry(session, now=runtime.now(), message_id=message_id)
     except IncidentError as exc:
         raise click.ClickException(str(exc)) from None
@@ -99,7 +98,7 @@ def drop(ctx: click.Context, message_id: int, yes: bool) -> None:
     if not yes:
         click.confirm(f"Drop outbox message {message_id}? Its Slack effect will never happen.", abort=True)
     try:
-        with transaction(runtime.sessions) as session:
+        with runtime.sessions.begin() as session:
             message = outbox_admin.drop(session, message_id=message_id, now=runtime.now())
     except IncidentError as exc:
         raise click.ClickException(str(exc)) from None
@@ -113,7 +112,7 @@ def drop(ctx: click.Context, message_id: int, yes: bool) -> None:
 def prune(ctx: click.Context, days: int) -> None:
     """Delete delivered messages and remembered Slack request ids older than --days."""
     runtime = _checked_runtime(ctx)
-    with transaction(runtime.sessions) as session:
+    with runtime.sessions.begin() as session:
         done, seen = outbox_admin.prune(session, now=runtime.now(), keep=timedelta(days=days))
     click.echo(f"Deleted {done} delivered message(s) and {seen} request id(s) older than {days} days.")
 
@@ -126,7 +125,7 @@ def repair(ctx: click.Context, ref: str) -> None:
     redraw the card. Safe to run twice: the effects skip what is already done."""
     runtime = _checked_runtime(ctx)
     try:
-        with transaction(runtime.sessions) as session:
+        with runtime.sessions.begin() as session:
             actions = outbox_admin.repair(session, ref, now=runtime.now())
     except IncidentError as exc:
         raise click.ClickException(str(exc)) from None

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from app.cli import serve as server
 from app.cli.main import main
 from incidents import db, service
-from incidents.db import make_engine, make_session_factory, transaction
+from incidents.db import make_engine, make_session_factory
 from incidents.queries import get_incident
 
 
@@ -34,7 +34,7 @@ def run(database_url, monkeypatch, tmp_path):
 def scripted(database_url, now, process):
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = service.declare(
             s,
             title="Checkout is failing",
@@ -48,7 +48,7 @@ def scripted(database_url, now, process):
         service.declare(
             s, title="Secret thing", severity="SEV1", reporter_id="U1", now=now, process=process, private=True
         )
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.resolve(s, get_incident(s, 2), by="U1", now=now + timedelta(hours=1), process=process)
     engine.dispose()
 
@@ -86,7 +86,7 @@ def test_list_all_shows_every_open_incident_and_the_recently_resolved_ones(run, 
     """An old incident still open is never pushed out by newer resolved ones: the limit counts resolved ones."""
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         for n in range(1, 23):
             inc = service.declare(s, title=f"Incident {n}", severity="SEV3", reporter_id="U1", now=now, process=process)
             if n > 1:

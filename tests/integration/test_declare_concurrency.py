@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from incidents import service
-from incidents.db import make_engine, make_session_factory, transaction
+from incidents.db import make_engine, make_session_factory
 from incidents.effects import Effect
 from incidents.models import Counter, Incident, OutboxMessage, TimelineEvent
 from incidents.process import Process
@@ -30,7 +30,7 @@ def declare_at_once(
 
     def submit() -> None:
         try:
-            with transaction(sessions) as s:
+            with sessions.begin() as s:
                 barrier.wait(timeout=10)
                 incident = service.declare(
                     s,

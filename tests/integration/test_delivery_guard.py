@@ -16,7 +16,6 @@ from app.delivery.circuit import CircuitBreaker, State
 from app.delivery.guard import guard, is_outage
 from app.slack.errors import slack_step
 from incidents import outbox
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
 from incidents.outbox import NotReady, PermanentFailure, RetryLater, RetryPolicy, deliver_due
@@ -104,7 +103,7 @@ class Slack:
 
 
 def fill(sessions, clocks, n):
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         for i in range(n):
             outbox.enqueue(s, kind=Effect.CHANNEL_MESSAGE, key=f"m{i}", now=clocks())
 

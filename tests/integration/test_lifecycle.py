@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from app.slack.blocks.facts import event_mrkdwn
 from incidents import service
-from incidents.db import transaction
 from incidents.durations import durations
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition
@@ -19,7 +18,7 @@ from incidents.queries import get_incident
 
 def declare(sessions, now, process, **kw):
     args = {"title": "Checkout is failing", "severity": "SEV2", "reporter_id": "U01ALICE"} | kw
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         return service.declare(s, now=now, process=process, **args).number
 
 
@@ -51,7 +50,7 @@ def test_the_same_declare_key_declares_once(sessions, now, process):
 
 
 def test_unknown_severity_is_refused_and_leaves_nothing(sessions, now, process):
-    with pytest.raises(InvalidInput, match="SEV1, SEV2, SEV3, SEV4"), transaction(sessions) as s:
+    with pytest.raises(InvalidInput, match="SEV1, SEV2, SEV3, SEV4"), sessions.begin() as s:
         service.declare(s, title="x", severity="SEV9", reporter_id="U1", now=now, process=process)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Incident)) == 0
@@ -59,7 +58,7 @@ def test_unknown_severity_is_refused_and_leaves_nothing(sessions, now, process):
 
 def test_a_failure_mid_use_case_leaves_no_rows(sessions, now, process):
     """declare writes the incident, its event and its outbox row; a failure after that undoes all three."""
-    with pytest.raises(RuntimeError), transaction(sessions) as s:
+    with pytest.raises(RuntimeError), sessions.begin() as s:
         service.declare(s, title="t", severity="SEV1", reporter_id="U1", now=now, process=process)
         raise RuntimeError("the database hiccuped")
     with sessions() as s:
@@ -69,7 +68,7 @@ def test_a_failure_mid_use_case_leaves_no_rows(sessions, now, process):
 
 def test_acknowledging_records_time_to_acknowledge_and_gives_the_lead_role(sessions, now, process):
     declare(sessions, now, process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.acknowledge(s, get_incident(s, 1), user_id="U02BOB", now=now + timedelta(minutes=4))
     with sessions() as s:
         inc = get_incident(s, 1)
@@ -81,7 +80,7 @@ def test_acknowledging_records_time_to_acknowledge_and_gives_the_lead_role(sessi
 def test_resolving_an_unacknowledged_incident_fills_the_milestones_and_says_so(sessions, now, process):
     declare(sessions, now, process)
     later = now + timedelta(minutes=20)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.resolve(s, get_incident(s, 1), by="U1", now=later, process=process)
     with sessions() as s:
         inc = get_incident(s, 1)
@@ -95,11 +94,11 @@ def test_resolving_an_unacknowledged_incident_fills_the_milestones_and_says_so(s
 
 def test_going_backwards_is_refused(sessions, now, process):
     declare(sessions, now, process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.resolve(s, get_incident(s, 1), by="U1", now=now, process=process)
-    with pytest.raises(InvalidTransition, match="Reopen it first"), transaction(sessions) as s:
+    with pytest.raises(InvalidTransition, match="Reopen it first"), sessions.begin() as s:
         service.mark_mitigated(s, get_incident(s, 1), by="U1", now=now)
-    with pytest.raises(InvalidTransition, match="not resolved"), transaction(sessions) as s:
+    with pytest.raises(InvalidTransition, match="not resolved"), sessions.begin() as s:
         inc = get_incident(s, 1)
         service.reopen(s, inc, by="U1", now=now, process=process)
         service.reopen(s, inc, by="U1", now=now, process=process)
@@ -107,10 +106,10 @@ def test_going_backwards_is_refused(sessions, now, process):
 
 def test_reopening_restarts_the_update_clock(sessions, now, process):
     declare(sessions, now, process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.resolve(s, get_incident(s, 1), by="U1", now=now, process=process)
     later = now + timedelta(hours=1)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.reopen(s, get_incident(s, 1), by="U1", now=later, process=process)
     with sessions() as s:
         inc = get_incident(s, 1)
@@ -123,16 +122,16 @@ def test_reopening_keeps_the_first_milestones_and_resolving_again_claims_no_skip
     final resolution; the reopen and the second mitigation are on the timeline, and nothing is 'skipped'."""
     minutes = lambda n: now + timedelta(minutes=n)  # noqa: E731
     declare(sessions, now, process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.acknowledge(s, get_incident(s, 1), user_id="U1", now=minutes(5))
         service.mark_mitigated(s, get_incident(s, 1), by="U1", now=minutes(20))
         service.resolve(s, get_incident(s, 1), by="U1", now=minutes(30), process=process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.reopen(s, get_incident(s, 1), by="U1", now=minutes(60), process=process)
     with sessions() as s:
         inc = get_incident(s, 1)
         assert (inc.status, inc.mitigated_at, inc.resolved_at) == (Status.ACKNOWLEDGED, minutes(20), None)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         assert service.mark_mitigated(s, get_incident(s, 1), by="U1", now=minutes(80)) is True  # the problem was back
         assert service.mark_mitigated(s, get_incident(s, 1), by="U1", now=minutes(81)) is False
         service.resolve(s, get_incident(s, 1), by="U1", now=minutes(90), process=process)
@@ -147,7 +146,7 @@ def test_reopening_keeps_the_first_milestones_and_resolving_again_claims_no_skip
 
 def test_resolving_a_reopened_incident_directly_keeps_the_first_mitigation(sessions, now, process):
     declare(sessions, now, process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.mark_mitigated(s, get_incident(s, 1), by="U1", now=now + timedelta(minutes=10))
         service.resolve(s, get_incident(s, 1), by="U1", now=now + timedelta(minutes=15), process=process)
         service.reopen(s, get_incident(s, 1), by="U1", now=now + timedelta(minutes=20), process=process)
@@ -161,7 +160,7 @@ def test_resolving_a_reopened_incident_directly_keeps_the_first_mitigation(sessi
 
 def test_role_handover_keeps_history(sessions, now, process):
     declare(sessions, now, process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = get_incident(s, 1)
         service.assign_role(s, inc, role="communicate", user_id="U1", by="U1", now=now)
         service.assign_role(s, inc, role=Role.COMMUNICATE, user_id="U2", by="U3", now=now + timedelta(minutes=1))
@@ -183,7 +182,7 @@ def test_unknown_role_is_refused_with_the_list(sessions, now, process):
     declare(sessions, now, process)
     with (
         pytest.raises(InvalidInput, match="acknowledge, mitigate, investigate, communicate"),
-        transaction(sessions) as s,
+        sessions.begin() as s,
     ):
         service.assign_role(s, get_incident(s, 1), role="boss", user_id="U1", by="U1", now=now)
 
@@ -194,7 +193,7 @@ def test_status_update_resets_the_clock_for_the_severity(sessions, now):
     process = Process(interval_by_severity={"SEV1": timedelta(minutes=15)})
     declare(sessions, now, process, severity="SEV1")
     later = now + timedelta(minutes=10)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.post_status_update(
             s, get_incident(s, 1), text="Rolling back", author_id="U1", now=later, process=process, eta="15:00"
         )

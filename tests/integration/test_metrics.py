@@ -17,7 +17,7 @@ from app.observability.metrics import Metrics
 from app.sandbox.webapi import make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
 from incidents import outbox, service
-from incidents.db import make_engine, make_session_factory, transaction
+from incidents.db import make_engine, make_session_factory
 from incidents.effects import Effect
 from incidents.outbox import PermanentFailure
 
@@ -79,7 +79,7 @@ def test_a_connection_failure_is_counted_by_exception_type():
 def test_database_gauges_are_read_at_scrape_time(database_url, now, process):
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         for severity in ("SEV1", "SEV2", "SEV2"):
             service.declare(s, title="t", severity=severity, reporter_id="U1", now=now, process=process)
         done = service.declare(s, title="t", severity="SEV3", reporter_id="U1", now=now, process=process)

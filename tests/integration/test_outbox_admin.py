@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from app.cli.main import main
 from incidents import outbox, outbox_admin, service
-from incidents.db import make_engine, make_session_factory, transaction
+from incidents.db import make_engine, make_session_factory
 from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage, OutboxStatus, SeenRequest
 from incidents.outbox import PermanentFailure, RetryPolicy
@@ -41,7 +41,7 @@ def clock():
 
 
 def declare(db, clock, process, **kw):
-    with transaction(db) as s:
+    with db.begin() as s:
         args = {"title": "Checkout is failing", "severity": "SEV2", "reporter_id": "U1"} | kw
         return service.declare(s, now=clock(), process=process, **args).id
 
@@ -157,7 +157,7 @@ def test_prune_deletes_old_delivered_messages_and_request_ids(run, db, clock, pr
     declare(db, clock, process)
     outbox.deliver_due(db, {Effect.OPEN_CHANNEL.value: lambda m: None}, now=clock)
     declare(db, clock, process)
-    with transaction(db) as s:
+    with db.begin() as s:
         s.execute(update(OutboxMessage).where(OutboxMessage.id == 1).values(delivered_at=clock() - timedelta(days=40)))
         s.add(SeenRequest(key="Ev1", seen_at=clock() - timedelta(days=40)))
         s.add(SeenRequest(key="Ev2", seen_at=clock()))
@@ -195,7 +195,7 @@ def test_repair_reopens_a_channel_that_never_appeared(run, db, clock, process):
 def test_repair_queues_open_channel_when_the_card_is_missing_and_refreshes(run, db, clock, process):
     incident_id = declare(db, clock, process)
     outbox.deliver_due(db, {Effect.OPEN_CHANNEL.value: lambda m: None}, now=clock)
-    with transaction(db) as s:
+    with db.begin() as s:
         s.execute(update(Incident).where(Incident.id == incident_id).values(channel_id="C1"))
     result = run("repair", "INC-1")
     assert "the card is missing: queued open_channel" in result.output
@@ -210,7 +210,7 @@ def test_repair_queues_open_channel_when_the_card_is_missing_and_refreshes(run, 
 def test_repair_of_a_healthy_incident_redraws_its_card(run, db, clock, process):
     incident_id = declare(db, clock, process)
     outbox.deliver_due(db, {Effect.OPEN_CHANNEL.value: lambda m: None}, now=clock)
-    with transaction(db) as s:
+    with db.begin() as s:
         s.execute(update(Incident).where(Incident.id == incident_id).values(channel_id="C1", card_ts="1.1"))
     assert run("repair", "INC-1").stdout.strip() == "INC-1: queued refresh_card to redraw the card and the announcement"
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from incidents import outbox
-from incidents.db import make_engine, make_session_factory, transaction
+from incidents.db import make_engine, make_session_factory
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
 from incidents.outbox import RetryLater, RetryPolicy
@@ -32,7 +32,7 @@ def utcnow() -> datetime:
 
 def fill(url: str, count: int = MESSAGES) -> None:
     engine = make_engine(url)
-    with transaction(make_session_factory(engine)) as s:
+    with make_session_factory(engine).begin() as s:
         for i in range(count):
             outbox.enqueue(s, kind=Effect.CHANNEL_MESSAGE, key=f"m{i}", now=utcnow(), payload={"i": i})
     engine.dispose()

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select, update
 
 from incidents import outbox, service
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
 from incidents.outbox import NotReady, PermanentFailure, RetryLater, RetryPolicy, Unavailable, deliver_due
@@ -34,7 +33,7 @@ def clock(now):
 
 
 def put(sessions, clock, key="k1", kind=Effect.CHANNEL_MESSAGE, incident_id=None, **kw):
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         outbox.enqueue(s, kind=kind, key=key, now=clock(), incident_id=incident_id, **kw)
         return s.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
 
@@ -139,11 +138,11 @@ def test_waiting_for_another_effect_counts_no_attempt_and_backs_off_with_age(ses
 
 
 def test_a_success_wakes_the_waiting_messages_of_the_same_incident(sessions, clock, process):
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         incident_id = service.declare(s, title="t", severity="SEV2", reporter_id="U1", now=clock(), process=process).id
     card = put(sessions, clock, key="card", kind=Effect.REFRESH_CARD, incident_id=incident_id)
     clock.advance(hours=1)
-    with transaction(sessions) as s:  # it has been waiting for an hour: polled every few minutes now
+    with sessions.begin() as s:  # it has been waiting for an hour: polled every few minutes now
         s.execute(update(OutboxMessage).where(OutboxMessage.id == card).values(last_error="waiting: no channel"))
         s.execute(
             update(OutboxMessage).where(OutboxMessage.id == card).values(next_attempt_at=clock() + timedelta(minutes=5))
@@ -203,7 +202,7 @@ def test_a_lease_lost_before_delivery_is_skipped(sessions, clock):
     def slow_then_stolen(message):
         delivered.append(message.id)
         clock.advance(seconds=POLICY.lease_seconds + 1)  # our lease on the next one ran out meanwhile...
-        with transaction(sessions) as s:  # ...and another worker claimed it
+        with sessions.begin() as s:  # ...and another worker claimed it
             s.execute(update(OutboxMessage).where(OutboxMessage.id == second).values(claim_token="other"))
 
     counts = deliver(sessions, clock, slow_then_stolen)
@@ -233,7 +232,7 @@ def test_a_worker_claims_only_the_kinds_it_can_deliver(sessions, clock):
 
 def test_a_message_without_a_handler_is_dead_lettered(sessions, clock):
     mid = put(sessions, clock)
-    with transaction(sessions) as s:  # claimed by hand: deliver_due itself never claims what it cannot deliver
+    with sessions.begin() as s:  # claimed by hand: deliver_due itself never claims what it cannot deliver
         s.execute(update(OutboxMessage).values(kind="retired_kind"))
     counts = deliver_due(sessions, {"retired_kind": None}, now=clock, policy=POLICY)  # type: ignore[dict-item]
     assert counts["dead"] == 1

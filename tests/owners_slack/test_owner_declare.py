@@ -12,7 +12,6 @@ from app.settings import Settings
 from app.slack.blocks.facts import event_mrkdwn
 from app.slack.ids import DeclareField
 from incidents import service
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxStatus
 from incidents.outbox import NotReady
@@ -132,7 +131,7 @@ def test_a_redelivered_engagement_does_nothing_twice(owned: Harness) -> None:
 
 def test_a_typed_service_unknown_to_the_map_is_skipped(owned: Harness) -> None:
     """Without an exact match in the map (e.g. a service removed since), nobody is engaged for it."""
-    with transaction(owned.runtime.sessions) as session:
+    with owned.runtime.sessions.begin() as session:
         service.declare(
             session,
             title="Legacy",

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from incidents import reminders, service
-from incidents.db import transaction
 from incidents.process import Process
 from incidents.queries import get_incident
 from incidents.reminders import TickResult
@@ -22,7 +21,7 @@ def declare(sessions: sessionmaker[Session], now: datetime, process: Process) ->
 
     def declare_(*, at: datetime | None = None, process_: Process | None = None, **kw: Any) -> int:
         args = {"title": "Checkout is failing", "severity": "SEV2", "reporter_id": "U01ALICE"} | kw
-        with transaction(sessions) as s:
+        with sessions.begin() as s:
             return service.declare(s, now=at or now, process=process_ or process, **args).number
 
     return declare_
@@ -41,7 +40,7 @@ def use(sessions: sessionmaker[Session]) -> Callable[..., Any]:
     """Run a use case on incident `number` in one transaction: use(1, service.acknowledge, user_id=..., now=...)."""
 
     def use_(number: int, case: Callable[..., Any], **kw: Any) -> Any:
-        with transaction(sessions) as s:
+        with sessions.begin() as s:
             return case(s, get_incident(s, number, for_update=True), **kw)
 
     return use_

@@ -51,7 +51,7 @@ def test_the_clock_process_sends_a_due_reminder_and_stops_cleanly_on_sigterm(dat
     sessions = db.make_session_factory(engine)
     try:
         declared = datetime.now(UTC) - timedelta(minutes=31)
-        with db.transaction(sessions) as s:
+        with sessions.begin() as s:
             incident = service.declare(
                 s, title="Checkout down", severity="SEV2", reporter_id="U01ALICE", now=declared, process=Process()
             )

@@ -30,7 +30,7 @@ SCHEDULERS = 6
 def declare_many(url, now, process):
     engine = db.make_engine(url)
     sessions = db.make_session_factory(engine)
-    with db.transaction(sessions) as s:
+    with sessions.begin() as s:
         for n in range(DUE + NOT_DUE):
             inc = service.declare(s, title=f"Outage {n}", severity="SEV2", reporter_id="U1", now=now, process=process)
             if n >= DUE:

@@ -13,7 +13,6 @@ import pytest
 from app.sandbox.models import Message
 from app.slack.queue import direct_message
 from incidents import service
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus, Role
 from incidents.queries import get_incident
@@ -59,7 +58,7 @@ def test_a_channel_message_whose_answer_is_lost_is_posted_once(declared: Harness
     channel = h.incident().channel_id
     said = "Severity changed from SEV2 to *SEV1*"
     lose_the_next_answer(h)
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.change_severity(
             s, get_incident(s, 1), severity="SEV1", by=ALICE, now=h.clock(), process=h.runtime.process
         )
@@ -77,7 +76,7 @@ def test_a_direct_message_whose_answer_is_lost_is_sent_once(declared: Harness) -
     h = declared
     text = "Your export of INC-1 is ready."
     lose_the_next_answer(h)
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         direct_message(s, user_id=CAROL, text=text, key="test:export", now=h.clock())
     h.settle()
     wait_for(lambda: len([m for m in h.dms_to(CAROL) if m.text == text]) == 1, "Slack to send it after all")
@@ -95,7 +94,7 @@ def test_a_stakeholder_update_whose_answers_are_lost_is_posted_once_in_the_chann
     incident = h.incident()
     said = "Stakeholder update for INC-1"
     lose_the_next_answer(h)  # in the incident channel
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.post_status_update(
             s,
             get_incident(s, 1),
@@ -123,7 +122,7 @@ def test_a_stakeholder_update_whose_answers_are_lost_is_posted_once_in_the_chann
 def test_a_role_briefing_whose_answer_is_lost_is_sent_once(declared: Harness) -> None:
     h = declared
     lose_the_next_answer(h)
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.assign_role(s, get_incident(s, 1), role=Role.COMMUNICATE, user_id=CAROL, by=ALICE, now=h.clock())
     h.settle()
 
@@ -156,7 +155,7 @@ def test_a_bot_that_dies_after_slack_answered_adopts_the_message_instead_of_post
         return result
 
     h.handlers[Effect.CHANNEL_MESSAGE] = dies_after_posting
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.change_severity(
             s, get_incident(s, 1), severity="SEV1", by=ALICE, now=h.clock(), process=h.runtime.process
         )

@@ -13,7 +13,6 @@ from app.delivery.scheduler import ReminderScheduler
 from app.sandbox.models import Message
 from app.slack.ids import CardAction, ReminderAction, ReminderBlock, UpdateField
 from incidents import service
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxStatus, Role
 from incidents.outbox import RetryPolicy
@@ -43,7 +42,7 @@ def tick(h: Harness) -> None:
 
 
 def give_role(h: Harness, role: Role, user: str, number: int = 1) -> None:
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.assign_role(s, get_incident(s, number), role=role, user_id=user, by=ALICE, now=h.clock())
     h.settle()
 
@@ -153,7 +152,7 @@ def test_a_stale_snooze_changes_nothing_and_says_why(declared: Harness) -> None:
     h.clock.advance(minutes=30)
     tick(h)
     [reminder] = reminders_in(h, h.incident().channel_id)
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.post_status_update(
             s, get_incident(s, 1), text="All good", author_id=CAROL, now=h.clock(), process=h.runtime.process
         )
@@ -168,7 +167,7 @@ def test_snoozing_a_resolved_incident_is_refused(declared: Harness) -> None:
     h.clock.advance(minutes=30)
     tick(h)
     [reminder] = reminders_in(h, h.incident().channel_id)
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.resolve(s, get_incident(s, 1), by=ALICE, now=h.clock(), process=h.runtime.process)
     h.settle()
     snooze(h, reminder, 15, user=ALICE)
@@ -240,7 +239,7 @@ def test_a_reminder_that_arrives_after_the_update_is_not_sent(declared: Harness)
     h = declared
     h.clock.advance(minutes=30)
     ReminderScheduler(h.runtime).run_once()  # enqueued, not delivered yet (Slack was slow, the worker busy)
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.post_status_update(
             s, get_incident(s, 1), text="Fixed", author_id=ALICE, now=h.clock(), process=h.runtime.process
         )
@@ -322,7 +321,7 @@ def test_a_post_that_failed_is_not_mistaken_for_the_reminder_of_an_earlier_windo
     channel = h.incident().channel_id
     h.clock.advance(minutes=30)
     tick(h)
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.post_status_update(
             s, get_incident(s, 1), text="Rolled back", author_id=ALICE, now=h.clock(), process=h.runtime.process
         )
@@ -353,7 +352,7 @@ def test_a_reminder_slack_keeps_refusing_is_retried_past_the_attempt_limit_until
     assert row.status == OutboxStatus.PENDING and row.attempts > RetryPolicy().max_attempts
     assert row.next_attempt_at <= h.clock() + timedelta(seconds=RetryPolicy().cap_seconds)
     h.workspace.faults.clear()
-    with transaction(h.runtime.sessions) as s:
+    with h.runtime.sessions.begin() as s:
         service.post_status_update(
             s, get_incident(s, 1), text="Rolled back", author_id=ALICE, now=h.clock(), process=h.runtime.process
         )

@@ -10,13 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.delivery.worker import OutboxWorker
 from incidents import outbox
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
 
 
 def enqueue(sessions: sessionmaker[Session], kind: Effect, key: str) -> None:
-    with transaction(sessions) as session:
+    with sessions.begin() as session:
         outbox.enqueue(session, kind=kind, key=key, now=datetime.now(UTC))
 
 

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from incidents import service
-from incidents.db import transaction
 from incidents.models import Incident
 from incidents.process import Process
 from incidents.queries import get_incident
@@ -19,7 +18,7 @@ from incidents.queries import get_incident
 @pytest.fixture
 def declared(sessions: sessionmaker[Session], now: datetime, process: Process) -> int:
     """INC-1, declared at `now`, its channel C0INC1."""
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = service.declare(
             s, title="Checkout is failing", severity="SEV2", reporter_id="U01ALICE", now=now, process=process
         )
@@ -32,7 +31,7 @@ def change(sessions: sessionmaker[Session]) -> Callable[..., Any]:
     """`change(lambda s, inc: ...)`: run a use case on INC-1 in one transaction and return its result."""
 
     def change_(use_case: Callable[[Session, Incident], Any], number: int = 1) -> Any:
-        with transaction(sessions) as s:
+        with sessions.begin() as s:
             return use_case(s, get_incident(s, number, for_update=True))
 
     return change_

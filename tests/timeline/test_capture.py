@@ -180,18 +180,17 @@ def test_a_malformed_slack_timestamp_is_refused():
 def test_two_replicas_marking_the_same_message_at_once_store_it_once(pg_url, now, process):
     """Both insert; the second waits on the first's uniqueness check, then does nothing."""
     from incidents import service
-    from incidents.db import transaction
 
     engine = db.make_engine(pg_url)
     sessions = db.make_session_factory(engine)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.declare(s, title="t", severity="SEV2", reporter_id="U1", now=now, process=process)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
     def mark_as(user: str) -> None:
         try:
-            with transaction(sessions) as s:
+            with sessions.begin() as s:
                 inc = get_incident(s, 1)  # no row lock: both run at once
                 barrier.wait()
                 mark_message(

@@ -67,9 +67,8 @@ def test_followups_are_listed_oldest_first(sessions, change, declared, now):
 
 
 def test_a_followup_of_another_incident_cannot_be_closed_from_this_one(sessions, change, declared, now, process):
-    from incidents.db import transaction
 
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.declare(s, title="other", severity="SEV3", reporter_id="U1", now=now, process=process)
     other = add(change, now, number=2)
     with pytest.raises(NotFound, match="INC-1 has no follow-up"):

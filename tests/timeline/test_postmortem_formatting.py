@@ -10,7 +10,6 @@ import pytest
 from app.postmortem.markup import slack_to_markdown
 from app.postmortem.render import TemplateProblem, render_markdown
 from incidents import service
-from incidents.db import transaction
 from incidents.postmortem import build
 from incidents.queries import get_incident
 
@@ -20,10 +19,10 @@ LATE = datetime(2026, 11, 21, 22, 30, tzinfo=UTC)  # 23:30 in Paris, 17:30 in Ne
 @pytest.fixture
 def across_midnight(sessions, process):
     """Declared at 23:30 Paris time, resolved at 01:10 the next day."""
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = service.declare(s, title="Search is slow", severity="SEV3", reporter_id="U1", now=LATE, process=process)
         service.acknowledge(s, inc, user_id="U2", now=LATE + timedelta(minutes=5))
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.resolve(s, get_incident(s, 1), by="U2", now=LATE + timedelta(minutes=100), process=process)
 
 
@@ -63,7 +62,7 @@ def test_utc_is_named_plainly(sessions, across_midnight):
 def test_the_zone_label_uses_the_incidents_offset_not_the_export_days(sessions, process):
     """A January incident in Paris was at UTC+01:00, even when the draft is exported in July (summer time)."""
     january = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = service.declare(s, title="t", severity="SEV3", reporter_id="U1", now=january, process=process)
         service.resolve(s, inc, by="U1", now=january + timedelta(hours=1), process=process)
     with sessions() as s:
@@ -76,7 +75,7 @@ def test_the_zone_label_uses_the_incidents_offset_not_the_export_days(sessions, 
 def test_an_incident_across_a_clock_change_names_the_zone_and_both_offsets(sessions, process):
     """Declared at 01:30 CET on 29 March 2026, resolved at 04:00 CEST: the clocks went forward in between."""
     declared = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = service.declare(s, title="t", severity="SEV3", reporter_id="U1", now=declared, process=process)
         service.resolve(s, inc, by="U1", now=declared + timedelta(hours=1, minutes=30), process=process)
     with sessions() as s:
@@ -89,7 +88,7 @@ def test_an_incident_across_a_clock_change_names_the_zone_and_both_offsets(sessi
 
 def test_a_reopened_incident_shows_its_first_mitigation_and_says_it_was_reopened(sessions, process, now):
     """Milestones are firsts (service.reopen): mitigated at 15:10, resolved finally at 15:50, reopened at 15:20."""
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = service.declare(s, title="t", severity="SEV3", reporter_id="U1", now=now, process=process)
         service.mark_mitigated(s, inc, by="U1", now=now + timedelta(minutes=10))
         service.resolve(s, inc, by="U1", now=now + timedelta(minutes=15), process=process)
@@ -105,7 +104,7 @@ def test_a_reopened_incident_shows_its_first_mitigation_and_says_it_was_reopened
 
 
 def test_an_open_incident_exports_with_the_milestones_it_has_not_reached(sessions, process):
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.declare(s, title="Login errors", severity="SEV2", reporter_id="U1", now=LATE, process=process)
     _, text = draft(sessions)
     assert "| Acknowledged | not yet | — |" in text
@@ -117,7 +116,7 @@ def test_an_open_incident_exports_with_the_milestones_it_has_not_reached(session
 
 
 def test_services_without_an_ownership_map_are_listed_without_owners(sessions, process):
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.declare(s, title="t", severity="SEV2", reporter_id="U1", now=LATE, process=process, services=["search"])
     _, text = draft(sessions)
     assert "- **search**\n" in text
@@ -132,7 +131,7 @@ def test_a_severity_kept_from_declaration_is_not_called_changed(sessions, across
 
 
 def test_a_private_incident_says_so_in_its_draft(sessions, process):
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.declare(s, title="t", severity="SEV2", reporter_id="U1", now=LATE, process=process, private=True)
     _, text = draft(sessions)
     assert "| Visibility | private" in text

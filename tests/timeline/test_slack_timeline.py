@@ -9,7 +9,6 @@ import pytest
 from app.slack.blocks.facts import event_mrkdwn
 from app.slack.ids import TimelineAction
 from incidents import service
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.queries import get_incident
 from tests.slack.slack_harness import ALICE, BOB, CAROL, GENERAL, CardAction, Harness, blocks_text
@@ -25,7 +24,7 @@ def last_ephemeral(harness: Harness, user: str = ALICE):
 
 
 def add_notes(harness: Harness, count: int) -> None:
-    with transaction(harness.runtime.sessions) as s:
+    with harness.runtime.sessions.begin() as s:
         inc = get_incident(s, 1)
         for i in range(count):
             moment = harness.clock.now + timedelta(minutes=i + 1)

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from incidents import capture, followups, reminders, service
-from incidents.db import transaction
 from incidents.notes import parse_note
 from incidents.postmortem import ServiceOwner
 from incidents.process import Process
@@ -55,7 +54,7 @@ def permalink(message_ts: str) -> str:
 def play(sessions: sessionmaker[Session], process: Process) -> None:
     """INC-1: a bad payments deploy, rolled back; told as the bot records it."""
 
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = service.declare(
             s,
             title="Checkout is failing",
@@ -67,11 +66,11 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
             services=["checkout", "payments"],
         )
         inc.channel_id, inc.channel_name = CHANNEL, "inc-1-checkout-is-failing"
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.acknowledge(s, get_incident(s, 1), user_id="U02BOB", now=at(4))
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.assign_role(s, get_incident(s, 1), role="mitigate", user_id="U03CAROL", by="U02BOB", now=at(6))
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         capture.mark_message(
             s,
             get_incident(s, 1),
@@ -84,9 +83,9 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
             mark=capture.PIN,
             now=at(8),
         )
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.assign_role(s, get_incident(s, 1), role="communicate", user_id="U05ERIN", by="U02BOB", now=at(9))
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         capture.mark_message(
             s,
             get_incident(s, 1),
@@ -100,7 +99,7 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
             mark=capture.reaction_mark("U02BOB", "pushpin"),
             now=at(9.5),
         )
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.post_status_update(
             s,
             get_incident(s, 1),
@@ -114,7 +113,7 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
             eta="16:00 CET",
         )
     # Pinned by mistake, then unpinned: it must not appear.
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         capture.mark_message(
             s,
             get_incident(s, 1),
@@ -127,26 +126,26 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
             mark=capture.PIN,
             now=at(14.5),
         )
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         capture.unmark_message(s, get_incident(s, 1), channel=CHANNEL, ts=ts(14), mark=capture.PIN, now=at(15))
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.change_severity(s, get_incident(s, 1), severity="SEV1", by="U02BOB", now=at(16), process=process)
     # The next update is due 30 minutes after the first one: the reminder engine nags the communicator.
     reminders.tick(sessions, now=at(42), process=process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.mark_mitigated(s, get_incident(s, 1), by="U03CAROL", now=at(45))
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         when, text = parse_note(
             "at 15:20, the rollback finished and the error rate went back under 1%",
             now=at(50),
             tz=ZoneInfo(TIMEZONE),
         )
         service.add_note(s, get_incident(s, 1), text=text, author_id="U03CAROL", now=at(50), occurred_at=when)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.assign_role(s, get_incident(s, 1), role="communicate", user_id="U01ALICE", by="U05ERIN", now=at(55))
     # Still no update one interval later: the engine records the communication gap and escalates.
     reminders.tick(sessions, now=at(72), process=process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.post_status_update(
             s,
             get_incident(s, 1),
@@ -156,9 +155,9 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
             process=process,
             impact="None since 15:20 CET.",
         )
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         service.resolve(s, get_incident(s, 1), by="U02BOB", now=at(90), process=process)
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         inc = get_incident(s, 1)
         first = followups.add_followup(
             s,
@@ -177,5 +176,5 @@ def play(sessions: sessionmaker[Session], process: Process) -> None:
             now=at(96),
         )
         first_id = first.id
-    with transaction(sessions) as s:
+    with sessions.begin() as s:
         followups.mark_done(s, get_incident(s, 1), followup_id=first_id, by="U03CAROL", now=at(110))

@@ -24,7 +24,6 @@ from app.slack.blocks.announcement import announcement_blocks, announcement_text
 from app.slack.blocks.card import card_blocks, card_text
 from app.slack.errors import is_error, slack_step
 from incidents import coordinates
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage, OutboxStatus
 from incidents.outbox import Handler, NotReady
@@ -105,7 +104,7 @@ def draw(deps: Deps, incident: Incident, channel_id: str, ts: str) -> str:
                 raise
             # Someone deleted the card: post it again, pinned, and keep the new one current from now on.
             ts = post_card(deps, incident)
-            with transaction(deps.runtime.sessions) as session:
+            with deps.runtime.sessions.begin() as session:
                 coordinates.set_card_ts(session, incident.id, ts)
             pin(deps.client, channel_id, ts)
     if incident.announcement_ts and incident.announcement_channel_id:

@@ -28,7 +28,6 @@ from app.slack.blocks.text import cut, one_line
 from app.slack.errors import error_code, in_plain_words, is_error, slack_step
 from app.slack.ids import AnnouncementBlock, CardBlock
 from incidents import coordinates, outbox
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage
 from incidents.outbox import Handler, PermanentFailure, RetryLater
@@ -62,7 +61,7 @@ class OpenChannel:
             if not incident.channel_id:
                 with slack_step(step):
                     channel_id, name = self._create(incident)
-                with transaction(self.sessions) as session:
+                with self.sessions.begin() as session:
                     incident = coordinates.attach_channel(session, incident.id, channel_id, name)
             channel_id = incident.channel_id
             assert channel_id is not None
@@ -88,7 +87,7 @@ class OpenChannel:
                         ref=incident.ref,
                         post=lambda: post_card(self.deps, incident),
                     )
-                with transaction(self.sessions) as session:
+                with self.sessions.begin() as session:
                     incident = coordinates.set_card_ts(session, incident.id, ts)
             step = "pin the incident card"
             if not progress.done("pinned"):
@@ -150,7 +149,7 @@ class OpenChannel:
 
     def _tell_ready(self, incident: Incident) -> None:
         """If the reporter was told setting up failed, tell them it works now."""
-        with transaction(self.sessions) as session:
+        with self.sessions.begin() as session:
             if was_queued(session, f"tell_reporter:open_channel:{incident.id}"):
                 direct_message(
                     session,
@@ -230,7 +229,7 @@ def announce(deps: Deps, incident: Incident, progress: Progress | None = None) -
                 raise
             deps.client.conversations_join(channel=channel_id)
             ts = deps.client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"]
-    with transaction(deps.runtime.sessions) as session:
+    with deps.runtime.sessions.begin() as session:
         current = coordinates.set_announcement(session, incident.id, channel_id, ts)
         if (announcement_text(current), blocks_json(announcement_blocks(current))) != (text, blocks):
             # The incident changed since this snapshot was drawn, and a redraw that ran meanwhile could not know

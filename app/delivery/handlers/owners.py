@@ -26,7 +26,6 @@ from app.slack.blocks.facts import engagement_mrkdwn
 from app.slack.blocks.owners import engagement_blocks, engagement_text
 from app.slack.errors import error_code, slack_step
 from incidents import engagement
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.engagement import Missed, Outcome
 from incidents.models import Incident, OutboxMessage
@@ -139,7 +138,7 @@ class EngageOwners:
         outcome = self._invite(channel_id, team, group, wanted.invite, progress)
         by, declared = payload.get("by"), payload.get("trigger") == engagement.DECLARED
         if not progress.done(f"recorded:{team.name}"):
-            with transaction(self.sessions) as session:
+            with self.sessions.begin() as session:
                 engagement.record(
                     session,
                     incident.id,

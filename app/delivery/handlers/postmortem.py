@@ -19,7 +19,6 @@ from app.delivery.handlers.progress import Progress
 from app.postmortem.markup import mentions
 from app.postmortem.render import TemplateProblem, render_markdown
 from app.slack.errors import slack_step
-from incidents.db import transaction
 from incidents.effects import Effect
 from incidents.models import OutboxMessage
 from incidents.outbox import Handler, PermanentFailure
@@ -57,7 +56,7 @@ def handlers(deps: Deps) -> dict[str, Handler]:
                 )
             file_id = response["file"]["id"]
             progress.mark("uploaded", file_id)
-        with transaction(sessions) as session:
+        with sessions.begin() as session:
             record_upload(
                 session,
                 get_by_id(session, incident.id, for_update=True),

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from app.bootstrap import Deps
 from app.delivery.handlers.common import direct_message
 from incidents import coordinates
-from incidents.db import transaction
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class Tell:
 
 def report_problem(deps: Deps, incident_id: int, *, step: str, text: str, tell: Tell | None = None) -> None:
     """Record `text` on the timeline (once per `step`) and queue the direct message, in one transaction."""
-    with transaction(deps.runtime.sessions) as session:
+    with deps.runtime.sessions.begin() as session:
         coordinates.record_slack_problem(session, incident_id, step=step, text=text, now=deps.now())
         if tell is not None and tell.user_id:
             direct_message(

@@ -28,7 +28,7 @@ class Progress:
 
     def mark(self, step: str, value: Any = True) -> None:
         self._steps[step] = value
-        with self._sessions() as session, session.begin():
+        with self._sessions.begin() as session:
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == self._message.id, OutboxMessage.claim_token == self._message.claim_token)

@@ -24,7 +24,6 @@ from app.observability import request_log
 from app.slack.errors import error_code
 from app.slack.listeners.common import incident_for_channel
 from incidents import capture, queries
-from incidents.db import transaction
 from incidents.errors import IncidentError
 
 logger = structlog.get_logger("app.slack.listeners.capture")
@@ -141,7 +140,7 @@ def _marked(deps: Deps, client: WebClient, mark: MarkEvent, how: str) -> None:
         _ignore("the message is gone or unreadable")
         return
     permalink = message.get("permalink") or _permalink(client, mark.channel, mark.ts)
-    with transaction(deps.runtime.sessions) as session:
+    with deps.runtime.sessions.begin() as session:
         incident = queries.incident_for_channel(session, mark.channel, for_update=True)
         if incident is None or not capture.first_delivery(session, f"event:{mark.event_id}", now=deps.now()):
             request_log.set_outcome("duplicate")
@@ -164,7 +163,7 @@ def _marked(deps: Deps, client: WebClient, mark: MarkEvent, how: str) -> None:
 def _unmarked(deps: Deps, mark: MarkEvent, how: str) -> None:
     if not _in_incident_channel(deps, mark):
         return
-    with transaction(deps.runtime.sessions) as session:
+    with deps.runtime.sessions.begin() as session:
         incident = queries.incident_for_channel(session, mark.channel, for_update=True)
         if incident is None or not capture.first_delivery(session, f"event:{mark.event_id}", now=deps.now()):
             request_log.set_outcome("duplicate")

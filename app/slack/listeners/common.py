@@ -17,7 +17,6 @@ from app.observability import request_log
 from app.slack.blocks.messages import incidents_list
 from app.slack.errors import error_code, status_code
 from incidents import queries, service
-from incidents.db import transaction
 from incidents.errors import IncidentError
 from incidents.models import Incident
 
@@ -131,7 +130,7 @@ def change_incident(
     and gives None; without, it is raised."""
     request_log.bind(incident=ref)
     try:
-        with transaction(deps.runtime.sessions) as session:
+        with deps.runtime.sessions.begin() as session:
             incident = service.lookup(session, ref)
             request_log.bind_incident(incident)
             result = use_case(session, incident)

@@ -23,7 +23,6 @@ from app.slack.forms import read_declare, read_roles, read_update, state_values
 from app.slack.ids import Callback, DeclareField, RoleField, UpdateField
 from incidents import coordinates, service
 from incidents.capture import first_delivery
-from incidents.db import transaction
 from incidents.errors import IncidentError
 from incidents.models import Role
 
@@ -48,7 +47,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = submitted.user.id
         request_log.bind(private=form.private)
         try:
-            with transaction(deps.runtime.sessions) as session:
+            with deps.runtime.sessions.begin() as session:
                 incident = service.declare(
                     session,
                     title=form.title,
@@ -84,7 +83,7 @@ def register(app: App, deps: Deps) -> None:
             return
         ref = read_metadata(view.get("private_metadata")).get("incident") or ""
         try:
-            with transaction(deps.runtime.sessions) as session:
+            with deps.runtime.sessions.begin() as session:
                 incident = service.lookup(session, ref)
                 request_log.bind_incident(incident)
                 fresh = first_submission(session, view, now=deps.now())
@@ -115,7 +114,7 @@ def register(app: App, deps: Deps) -> None:
         ref = metadata.get("incident") or ""
         by = body["user"]["id"]
         try:
-            with transaction(deps.runtime.sessions) as session:
+            with deps.runtime.sessions.begin() as session:
                 incident = service.lookup(session, ref)
                 request_log.bind_incident(incident)
                 fresh = first_submission(session, view, now=deps.now())
@@ -146,7 +145,7 @@ def link_source_message(deps: Deps, client: WebClient, incident_id: int, source:
         permalink = client.chat_getPermalink(channel=source["channel"], message_ts=source["ts"])["permalink"]
     except (SlackApiError, KeyError) as exc:
         logger.warning("permalink_failed", error=str(exc))
-    with transaction(deps.runtime.sessions) as session:
+    with deps.runtime.sessions.begin() as session:
         coordinates.link_source_message(
             session,
             incident_id,
