@@ -12,6 +12,7 @@ everything behind it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import hmac
 import json
@@ -140,6 +141,10 @@ ODD_VALUES: list[Any] = [
 ]
 
 
+def _odd(rng: random.Random) -> Any:
+    return copy.deepcopy(rng.choice(ODD_VALUES))  # a fresh one: the next mutation may change it in place
+
+
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [path] if path else []
     if isinstance(value, dict):
@@ -169,7 +174,7 @@ def _mutate_value(root: Any, rng: random.Random) -> None:
     elif op == 1:
         parent[key] = None
     elif op == 2:
-        parent[key] = rng.choice(ODD_VALUES)
+        parent[key] = _odd(rng)
     elif op == 3:
         parent[key] = [parent[key]]
     elif op == 4 and isinstance(parent[key], str):
@@ -181,7 +186,7 @@ def _mutate_value(root: Any, rng: random.Random) -> None:
             ODD_VALUES
         )
     else:
-        parent[key] = str(parent[key]) if not isinstance(parent[key], str) else rng.choice(ODD_VALUES)
+        parent[key] = str(parent[key]) if not isinstance(parent[key], str) else _odd(rng)
 
 
 def _mutate_bytes(body: bytes, rng: random.Random) -> bytes:
@@ -222,7 +227,7 @@ def mutate(seed: Request, rng: random.Random) -> Request:
     box = {"root": value}  # so that the root itself can be replaced
     for _ in range(rng.randrange(1, 4)):
         _mutate_value(box, rng)
-    root = box.get("root", rng.choice(ODD_VALUES))
+    root = box.get("root", _odd(rng))
     return Request(encode(root).encode("utf-8", "surrogatepass"), seed.content_type)
 
 

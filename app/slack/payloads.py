@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -39,7 +40,13 @@ class Malformed(Exception):
 
 
 def _url(value: str) -> str:
-    if not value.startswith(("https://", "http://")):
+    """An http(s) URL that can be posted to (Bolt's `respond` posts to the response_url as it is)."""
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if not (port_ok and parts.scheme in ("https", "http") and parts.hostname) or not value.isprintable():
         raise PydanticCustomError("url", "must be a URL")
     return value
 
@@ -82,7 +89,7 @@ class ViewRef(Shape):
 
 
 class ResponseUrl(Shape):
-    response_url: Text | None = None
+    response_url: Url | None = None
     channel_id: Text | None = None
     block_id: Text | None = None
     action_id: Text | None = None
@@ -117,7 +124,7 @@ class Common(Shape):
     previous_message: Common | None = None
     item: Common | None = None
     assistant_thread: Common | None = None
-    response_url: Text | None = None
+    response_url: Url | None = None  # Bolt's `respond` posts to it
     response_urls: list[ResponseUrl] | None = None  # absent or a list: Bolt reads its length
     function_execution_id: Text | None = None
     bot_access_token: Text | None = None
@@ -265,6 +272,7 @@ class Interaction(Common):
     trigger_id: Text | None = None
     response_url: Url | None = None
     callback_id: Text | None = None
+    channel: Named | None = None  # interactions always name the channel as an object
     container: Container | None = None
     message: Message | None = None
     view: View | None = None
