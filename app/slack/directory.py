@@ -12,18 +12,16 @@ import time
 from collections.abc import Callable
 
 import structlog
+from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from app.slack.errors import error_code
 from incidents.owners import ResolvingDirectory
 from incidents.owners.model import SLACK_USERGROUP_ID
 
 logger = structlog.get_logger("app.slack.directory")
-
-
-def error_code(exc: SlackApiError) -> str:
-    data = exc.response.data if exc.response is not None else None
-    return str(data.get("error", "")) if isinstance(data, dict) else ""
+LIST = "usergroups.list"  # the one key of the user-group caches
 
 
 class SlackUserDirectory:
@@ -56,12 +54,9 @@ class SlackUsergroups:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
-        self._ttl = ttl
-        self._retry = retry
-        self._clock = clock
         self._lock = threading.Lock()
-        self._ids: dict[str, str] = {}
-        self._fetched_at: float | None = None
+        self._ids: TTLCache[str, dict[str, str]] = TTLCache(maxsize=1, ttl=ttl, timer=clock)  # handle -> id
+        self._recent: TTLCache[str, bool] = TTLCache(maxsize=1, ttl=retry, timer=clock)  # fetched under `retry` ago
 
     def id_for(self, reference: str) -> str | None:
         """The id of a group given by id or handle (with or without `@`); None when Slack has no such group."""
@@ -70,9 +65,8 @@ class SlackUsergroups:
             return reference
         handle = reference.lstrip("@").casefold()
         with self._lock:
-            ids, fetched_at = self._ids, self._fetched_at
-        age = None if fetched_at is None else self._clock() - fetched_at
-        if age is None or age >= self._ttl or (handle not in ids and age >= self._retry):
+            ids, recent = self._ids.get(LIST), LIST in self._recent
+        if ids is None or (handle not in ids and not recent):
             ids = self._fetch()
         return ids.get(handle)
 
@@ -86,7 +80,7 @@ class SlackUsergroups:
             groups = []
         ids = {str(group["handle"]).casefold(): group["id"] for group in groups if group.get("handle")}
         with self._lock:
-            self._ids, self._fetched_at = ids, self._clock()
+            self._ids[LIST], self._recent[LIST] = ids, True
         return ids
 
 
@@ -96,3 +90,45 @@ class SlackPeople:
     def __init__(self, client: WebClient, *, clock: Callable[[], float] = time.monotonic):
         self.users = ResolvingDirectory(SlackUserDirectory(client), clock=clock)
         self.usergroups = SlackUsergroups(client, clock=clock)
+
+
+class SlackDirectory:
+    """Lazily fetched, cached Slack facts. Safe to share between threads."""
+
+    def __init__(self, client: WebClient):
+        self._client = client
+        self._lock = threading.Lock()
+        self._bot_user_id: str | None = None
+        self._channel_ids: dict[str, str] = {}
+
+    def bot_user_id(self) -> str:
+        if self._bot_user_id is None:
+            user_id = self._client.auth_test()["user_id"]
+            with self._lock:
+                self._bot_user_id = user_id
+        return self._bot_user_id  # type: ignore[return-value]
+
+    def channel_id(self, name_or_id: str) -> str | None:
+        """A public channel's id from its name (`incidents` or `#incidents`); an id is returned as it is."""
+        name = name_or_id.strip().lstrip("#")
+        if _looks_like_id(name):
+            return name
+        with self._lock:
+            if name in self._channel_ids:
+                return self._channel_ids[name]
+        # Iterating a SlackResponse follows `response_metadata.next_cursor` page by page.
+        for page in self._client.conversations_list(types="public_channel", exclude_archived=True, limit=1000):
+            for channel in page.get("channels", []):
+                if channel.get("name") == name:
+                    with self._lock:
+                        self._channel_ids[name] = channel["id"]
+                    return channel["id"]
+        return None
+
+    def forget_channel(self, name_or_id: str) -> None:
+        with self._lock:
+            self._channel_ids.pop(name_or_id.strip().lstrip("#"), None)
+
+
+def _looks_like_id(value: str) -> bool:
+    return len(value) >= 9 and value[0] in "CG" and value.isalnum() and value.upper() == value

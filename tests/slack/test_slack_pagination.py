@@ -46,6 +46,8 @@ def test_a_channel_past_the_first_page_of_the_channel_list_is_found(harness: Har
         ws.create_channel(f"busy-{n}", creator=ALICE)
 
     channel = find_channel_named(harness.deps.client, "busy-1004")
+    channel_id = harness.deps.directory.channel_id("#busy-1003")
 
     assert channel is not None and channel["id"] == ws.channel_by_name("busy-1004").id
-    assert len(harness.calls("conversations.list")) == 2
+    assert channel_id == ws.channel_by_name("busy-1003").id
+    assert len(harness.calls("conversations.list")) == 4, "two pages for each look-up"
