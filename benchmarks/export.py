@@ -33,6 +33,11 @@ from incidents.queries import get_incident
 
 START = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 KINDS = ["message", "note", "status_update", "reminder_sent", "role_assigned", "message", "message"]
+# The facts of the kinds whose sentence is written from them (a person's words are in `text` for the others).
+FACTS = {
+    "reminder_sent": lambda user: {"due_at": START.isoformat(), "stage": 1, "target_id": user},
+    "role_assigned": lambda user: {"role": "mitigate", "to": user},
+}
 
 
 def seed(sessions, events: int) -> None:  # type: ignore[no-untyped-def]
@@ -66,13 +71,17 @@ def seed(sessions, events: int) -> None:  # type: ignore[no-untyped-def]
             "incident_id": incident_id,
             "kind": KINDS[i % len(KINDS)],
             "actor_id": f"U{i % 40:08d}",
-            "text": f"Event {i}: <@U{i % 40:08d}> saw the error rate at {i % 100}% on "
-            f"<https://grafana.example.com/d/{i}|the dashboard>",
+            "text": ""
+            if KINDS[i % len(KINDS)] in FACTS
+            else f"Event {i}: <@U{i % 40:08d}> saw the error rate at "
+            f"{i % 100}% on <https://grafana.example.com/d/{i}|the dashboard>",
             "occurred_at": START + timedelta(seconds=17 * i),
             "recorded_at": START + timedelta(seconds=17 * i + (600 if i % 7 == 1 else 0)),
             "source": f"https://example.slack.com/archives/C1/p{i}" if i % 7 in (0, 5, 6) else None,
             "source_key": f"msg:C1:{i}" if i % 7 in (0, 5, 6) else None,
-            "data": {"channel": "C1", "ts": str(i)} if i % 7 in (0, 5, 6) else {},
+            "data": {"channel": "C1", "ts": str(i)}
+            if i % 7 in (0, 5, 6)
+            else FACTS.get(KINDS[i % len(KINDS)], lambda user: {})(f"U{i % 40:08d}"),
         }
         for i in range(events - 22)
     ]
