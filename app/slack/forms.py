@@ -1,4 +1,5 @@
-"""Modal submissions parsed into plain values, with errors keyed by the block that shows them (pure)."""
+"""Modal submissions parsed into plain values, with errors keyed by the block that shows them (pure). They read
+`view.state.values` as validated at the edge (`app.slack.payloads.View.values`)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,23 @@ from typing import Any
 
 from app.slack.blocks.modals import ETA_MAX
 from app.slack.ids import PRIVATE_OPTION, DeclareField, RoleField, UpdateField
+from app.slack.payloads import ElementState
 from incidents.errors import InvalidInput
 from incidents.models import Role
 from incidents.process import Process
 from incidents.service import TEXT_MAX, TITLE_MAX
 
-State = Mapping[str, Mapping[str, Mapping[str, Any]]]
+State = Mapping[str, Mapping[str, ElementState]]
+_EMPTY = ElementState()
 
 
-def state_values(view: Mapping[str, Any]) -> State:
-    """`view.state.values`, or nothing when Slack sent no state."""
-    values = (view.get("state") or {}).get("values")
-    return values if isinstance(values, Mapping) else {}
-
-
-def _field(state: State, block: str) -> Mapping[str, Any]:
-    return (state.get(block) or {}).get(block) or {}
+def _field(state: State, block: str) -> ElementState:
+    """The input of `block` (our input blocks use the same id for the block and its element)."""
+    return (state.get(block) or {}).get(block) or _EMPTY
 
 
 def _text(state: State, block: str) -> str:
-    return (_field(state, block).get("value") or "").strip()
+    return (_field(state, block).value or "").strip()
 
 
 @dataclass
@@ -50,23 +48,23 @@ def read_declare(
         form.errors[DeclareField.TITLE] = "Give the incident a title."
     elif len(form.title) > TITLE_MAX:
         form.errors[DeclareField.TITLE] = f"Keep the title under {TITLE_MAX} characters."
-    selected = _field(state, DeclareField.SEVERITY).get("selected_option") or {}
+    selected = _field(state, DeclareField.SEVERITY).selected_option
     try:
-        form.severity = process.severity(selected.get("value") or "").name
+        form.severity = process.severity(selected.value if selected else "").name
     except InvalidInput:
         form.errors[DeclareField.SEVERITY] = "Pick a severity."
     services = _field(state, DeclareField.SERVICES)
-    if services.get("type") == "multi_static_select":
-        form.services = [o["value"] for o in services.get("selected_options") or []]
+    if services.type == "multi_static_select":
+        form.services = [o.value for o in services.selected_options or []]
     else:
-        form.services, problem = _typed_services(services.get("value") or "", known_service)
+        form.services, problem = _typed_services(services.value or "", known_service)
         if problem:
             form.errors[DeclareField.SERVICES] = problem
     form.impact = _text(state, DeclareField.IMPACT)
     if len(form.impact) > TEXT_MAX:
         form.errors[DeclareField.IMPACT] = f"Keep this under {TEXT_MAX} characters."
-    chosen = _field(state, DeclareField.PRIVATE).get("selected_options") or []
-    form.private = any(o.get("value") == PRIVATE_OPTION for o in chosen)
+    chosen = _field(state, DeclareField.PRIVATE).selected_options or []
+    form.private = any(o.value == PRIVATE_OPTION for o in chosen)
     return form
 
 
@@ -120,7 +118,7 @@ def read_roles(state: State, initial: Any = None) -> dict[Role, str]:
     every picker's value, prefilled ones included."""
     picked = {}
     for role in Role:
-        user = _field(state, RoleField.for_role(role)).get("selected_user")
+        user = _field(state, RoleField.for_role(role)).selected_user
         if user:
             picked[role] = user
     if isinstance(initial, Mapping):

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from app.bootstrap import Deps
 from app.observability import request_log
 from app.slack import payloads
-from app.slack.blocks.modals import declared_view, read_metadata
-from app.slack.forms import read_declare, read_roles, read_update, state_values
+from app.slack.blocks.modals import declared_view
+from app.slack.forms import read_declare, read_roles, read_update
 from app.slack.ids import Callback, DeclareField, RoleField, UpdateField
 from incidents import coordinates, service
 from incidents.capture import first_delivery
@@ -35,10 +35,10 @@ def register(app: App, deps: Deps) -> None:
         return match.service.name if match else None
 
     @app.view(Callback.DECLARE)
-    def on_declare(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def on_declare(ack: Ack, context: BoltContext, client: WebClient) -> None:
         submitted = payloads.typed(context, payloads.ViewSubmission)  # validated at the edge: a view id, a person
         form = read_declare(
-            state_values(view), deps.runtime.process, known_service=known_service if deps.owners else None
+            submitted.view.values, deps.runtime.process, known_service=known_service if deps.owners else None
         )
         if form.errors:
             request_log.set_outcome("invalid")
@@ -75,18 +75,19 @@ def register(app: App, deps: Deps) -> None:
                 logger.exception("source_message_not_linked", incident=incident.ref)
 
     @app.view(Callback.POST_UPDATE)
-    def on_update(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        form = read_update(state_values(view))
+    def on_update(ack: Ack, context: BoltContext) -> None:
+        submitted = payloads.typed(context, payloads.ViewSubmission)
+        form = read_update(submitted.view.values)
         if form.errors:
             request_log.set_outcome("invalid")
             ack(response_action="errors", errors=form.errors)
             return
-        ref = read_metadata(view.get("private_metadata")).get("incident") or ""
+        ref = submitted.view.metadata.get("incident") or ""
         try:
             with deps.runtime.sessions.begin() as session:
                 incident = service.lookup(session, ref)
                 request_log.bind_incident(incident)
-                fresh = first_submission(session, view, now=deps.now())
+                fresh = first_submission(session, submitted.view.id, now=deps.now())
                 if fresh:
                     service.post_status_update(
                         session,
@@ -95,7 +96,7 @@ def register(app: App, deps: Deps) -> None:
                         impact=form.impact,
                         next_steps=form.next_steps,
                         eta=form.eta,
-                        author_id=body["user"]["id"],
+                        author_id=submitted.user.id,
                         now=deps.now(),
                         process=deps.runtime.process,
                     )
@@ -108,16 +109,17 @@ def register(app: App, deps: Deps) -> None:
             deps.wake_outbox()
 
     @app.view(Callback.ASSIGN_ROLES)
-    def on_roles(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        metadata = read_metadata(view.get("private_metadata"))
-        picked = read_roles(state_values(view), metadata.get("holders"))
+    def on_roles(ack: Ack, context: BoltContext) -> None:
+        submitted = payloads.typed(context, payloads.ViewSubmission)
+        metadata = submitted.view.metadata
+        picked = read_roles(submitted.view.values, metadata.get("holders"))
         ref = metadata.get("incident") or ""
-        by = body["user"]["id"]
+        by = submitted.user.id
         try:
             with deps.runtime.sessions.begin() as session:
                 incident = service.lookup(session, ref)
                 request_log.bind_incident(incident)
-                fresh = first_submission(session, view, now=deps.now())
+                fresh = first_submission(session, submitted.view.id, now=deps.now())
                 for role, user_id in picked.items() if fresh else ():
                     service.assign_role(session, incident, role=role, user_id=user_id, by=by, now=deps.now())
         except IncidentError as exc:
@@ -129,10 +131,10 @@ def register(app: App, deps: Deps) -> None:
             deps.wake_outbox()
 
 
-def first_submission(session: Session, view: dict[str, Any], *, now: datetime) -> bool:
+def first_submission(session: Session, view_id: str, *, now: datetime) -> bool:
     """Remember this view's submission (in the caller's transaction: undone if the change is refused, so that the
     corrected form can be submitted again); False when it was handled already."""
-    if first_delivery(session, f"view:{view.get('id')}", now=now):
+    if first_delivery(session, f"view:{view_id}", now=now):
         return True
     request_log.set_outcome("duplicate", "this form was submitted already")
     return False
