@@ -3,7 +3,7 @@
 envelopes (event_callback, url_verification).
 
 The HTTP edge (`app.http.inbound`) validates every request against them before Bolt sees it, and Socket Mode
-requests are validated the same way when they reach the app (`IncidentApp.dispatch`). Bolt and the listeners
+requests are validated the same way before Bolt builds its context (`app.http.socket_mode`). Bolt and the listeners
 index into payloads as Slack builds them (`body["actions"][0]`, `body["view"]["callback_id"]`, `body["user"]["id"]`,
 `response_urls[0]`); a payload Slack would never send would make them raise. So every field Bolt or the bot
 reads is typed here, strictly (a number is not a string); fields nobody reads pass untouched (`extra="allow"`),
@@ -36,7 +36,7 @@ CONTEXT_KEY = "inbound"  # where the validated payload waits in Bolt's context
 
 
 class Malformed(Exception):
-    """Not a request Slack would send; the message says which field is wrong (never the payload's content)."""
+    """Not a request Slack would send; the message says which field is wrong (its path, never its value)."""
 
 
 def _url(value: str) -> str:
