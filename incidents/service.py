@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,11 +37,10 @@ def _text(value: str, what: str, *, limit: int = TEXT_MAX, required: bool = True
 
 
 def _next_number(session: Session) -> int:
-    if session.get(Counter, "incident") is None:
-        session.execute(dialect_insert(session, Counter).values(name="incident", value=0).on_conflict_do_nothing())
-    return session.execute(
-        update(Counter).where(Counter.name == "incident").values(value=Counter.value + 1).returning(Counter.value)
-    ).scalar_one()
+    """The next INC-<n>: one statement creates the counter or counts on (its row stays locked until commit)."""
+    upsert = dialect_insert(session, Counter).values(name="incident", value=1)
+    upsert = upsert.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+    return session.execute(upsert.returning(Counter.value)).scalar_one()
 
 
 def _violates(exc: IntegrityError, *names: str) -> bool:
