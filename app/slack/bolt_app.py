@@ -45,7 +45,7 @@ SORRY = (
 )
 logger = structlog.get_logger("app.slack.bolt_app")
 ACK_UNHANDLED = ("event_callback", "block_actions")
-POLL_SECONDS = 0.01  # how often Bolt's request thread looks whether the listener has acked
+ACK_WAIT_SECONDS = 3.0  # Bolt's own limit (a listener's ack_timeout): past it, Bolt gives up as before
 _REF = re.compile(r"^INC-\d+")
 
 
@@ -54,8 +54,9 @@ class PromptAck(Ack):
 
     With `process_before_response=False` the request thread polls `ack.response` every 10 ms until the listener
     (in the pool) calls `ack()`, so every answer to Slack waited up to 10 ms for nothing. Here the request thread
-    that created this object waits for the call itself when it reads `response` (one poll interval at most, then
-    Bolt's loop carries on as before); any other reader gets the value at once."""
+    that created this object waits for the call itself when it reads `response`, until Bolt's own limit (then
+    Bolt's loop gives up as before): a listener that takes longer than one poll interval to ack (a declaration
+    on a busy database) is not answered up to 10 ms late either. Any other reader gets the value at once."""
 
     def __init__(self) -> None:
         self._acked = threading.Event()
@@ -67,7 +68,7 @@ class PromptAck(Ack):
     @property  # type: ignore[override]
     def response(self) -> BoltResponse | None:
         if not self._acked.is_set() and threading.get_ident() == self._waiter:
-            self._acked.wait(POLL_SECONDS)
+            self._acked.wait(ACK_WAIT_SECONDS)
         return self._response
 
     @response.setter
