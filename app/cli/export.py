@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from app.cli.common import reading, runtime_of
 from app.postmortem.render import render_json, render_markdown
 from incidents.errors import IncidentError
 from incidents.postmortem import OwnersOf, build, owners_from_map
@@ -45,16 +46,15 @@ def export(
     owner_paths: tuple[Path, ...],
 ) -> None:
     """Export incident REF (like INC-12) as a blameless post-mortem draft: Markdown, or JSON for other tools."""
-    from app.cli.main import _reading, _runtime
 
-    runtime = _runtime(ctx)
+    runtime = runtime_of(ctx)
     timezone = tz or runtime.settings.timezone
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise click.BadParameter(f"unknown time zone {timezone!r}; use an IANA name such as Europe/Paris") from None
     owners_of = _owners(owner_paths)
-    with _reading(runtime) as session:
+    with reading(runtime) as session:
         try:
             incident = get_incident(session, ref)
             data = build(

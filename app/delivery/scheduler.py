@@ -22,7 +22,7 @@ from incidents import reminders
 from incidents.reminders import TickResult
 
 if TYPE_CHECKING:
-    from app.bootstrap import Deps
+    from app.slack.deps import Deps
 
 log = structlog.get_logger("app.delivery.scheduler")
 JOB_ID = "stakeholder-update-reminders"

@@ -1,6 +1,6 @@
 """The Bolt app: built once per process from `Deps`, with every listener module registered.
 
-A feature plugs in by adding its module to `LISTENER_MODULES`; each module has `register(app, deps)`.
+Every listener module's `register(app, deps)` is listed in `app.slack.routes.LISTENERS`.
 Listeners ack first (Bolt answers Slack as soon as `ack()` is called, `process_before_response=False`), then do
 their work in the listener pool (`app.slack.listener_pool`), which copies the request's log context into its threads
 and never lets an ack wait behind another request's post-ack work.
@@ -8,7 +8,6 @@ and never lets an ack wait behind another request's post-ack work.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import threading
@@ -18,31 +17,15 @@ from typing import Any
 
 import structlog
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-from slack_sdk.models.views import View
 
-from app.bootstrap import Deps
 from app.observability import request_log
 from app.settings import SettingsError
 from app.slack import payloads
+from app.slack.apology import SORRY, sorry_view, tell
+from app.slack.deps import Deps
 from app.slack.listener_pool import ContextExecutor, current_ack
+from app.slack.routes import LISTENERS
 
-LISTENER_MODULES: list[str] = [
-    "app.slack.listeners.commands",
-    "app.slack.listeners.incident_commands",
-    "app.slack.listeners.actions",
-    "app.slack.listeners.submissions",
-    "app.slack.listeners.shortcuts",
-    "app.slack.listeners.reminders",
-    "app.slack.listeners.capture",
-    "app.slack.listeners.timeline_commands",
-    "app.slack.listeners.owners",
-]
-
-SORRY = (
-    "Sorry, something went wrong on my side and I could not do that. "
-    "It is logged for the people who run the bot; please try again in a moment."
-)
 logger = structlog.get_logger("app.slack.bolt_app")
 ACK_UNHANDLED = ("event_callback", "block_actions")
 ACK_WAIT_SECONDS = 3.0  # Bolt's own limit (a listener's ack_timeout): past it, Bolt gives up as before
@@ -151,8 +134,8 @@ def build_app(deps: Deps, *, socket_mode: bool = False) -> App:
     app.use(describe_request)
     app.use(no_response_url)
     app.error(handle_error)
-    for name in LISTENER_MODULES:
-        importlib.import_module(name).register(app, deps)
+    for register in LISTENERS:
+        register(app, deps)
     return app
 
 
@@ -259,23 +242,3 @@ def handle_error(
     if response is None:
         tell(context, body)
     return None
-
-
-def tell(context: BoltContext, body: Any, text: str = SORRY) -> None:
-    """Best effort: through the response_url when there is one, else a direct message."""
-    try:
-        if context.respond is not None and context.response_url:
-            context.respond(text=text, response_type="ephemeral", replace_original=False)
-        elif context.user_id and context.client is not None:
-            context.client.chat_postMessage(channel=context.user_id, text=text)
-    except Exception:  # already failing; the log has the first error
-        logger.warning("could_not_tell_user", exc_info=True)
-
-
-def sorry_view(text: str = SORRY) -> View:
-    return View(
-        type="modal",
-        title="Something went wrong",
-        close="Close",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    )

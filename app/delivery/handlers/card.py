@@ -17,11 +17,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.bootstrap import Deps
 from app.delivery.handlers.channel import blocks_json, pin, post_card
 from app.delivery.handlers.common import load, require_card
 from app.slack.blocks.announcement import announcement_blocks, announcement_text
 from app.slack.blocks.card import card_blocks, card_text
+from app.slack.deps import Deps
 from app.slack.errors import is_error, slack_step
 from incidents import coordinates
 from incidents.effects import Effect

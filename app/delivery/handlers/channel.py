@@ -15,8 +15,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from app.bootstrap import Deps
-from app.delivery.handlers.common import direct_message, load, was_queued
+from app.delivery.handlers.common import load, was_queued
 from app.delivery.handlers.names import channel_name
 from app.delivery.handlers.posted import post_once
 from app.delivery.handlers.problems import Tell, report_problem
@@ -25,8 +24,10 @@ from app.slack.blocks.announcement import announcement_blocks, announcement_text
 from app.slack.blocks.card import card_blocks, card_text
 from app.slack.blocks.messages import channel_failure_text, channel_ready_text
 from app.slack.blocks.text import cut, one_line
+from app.slack.deps import Deps
 from app.slack.errors import error_code, in_plain_words, is_error, slack_step
 from app.slack.ids import AnnouncementBlock, CardBlock
+from app.slack.queue import direct_message
 from incidents import coordinates, outbox
 from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from incidents import outbox
-from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage, OutboxStatus
 from incidents.outbox import NotReady, PermanentFailure
 from incidents.queries import get_by_id
@@ -43,20 +39,6 @@ def require_card(sessions: sessionmaker[Session], incident: Incident) -> tuple[s
     if setup_gave_up(sessions, incident.id):
         raise PermanentFailure(f"{incident.ref} has no card: opening its channel was given up")
     raise NotReady(f"{incident.ref}'s card is not posted yet")
-
-
-def direct_message(
-    session: Session, *, user_id: str, text: str, key: str, now: datetime, incident_id: int | None = None
-) -> None:
-    """Queue a direct message (in the caller's transaction); the same key is sent once."""
-    outbox.enqueue(
-        session,
-        kind=Effect.DIRECT_MESSAGE,
-        key=key,
-        now=now,
-        incident_id=incident_id,
-        payload={"user_id": user_id, "text": text},
-    )
 
 
 def was_queued(session: Session, key: str) -> bool:

@@ -14,10 +14,10 @@ from typing import Any
 
 import structlog
 
-from app.bootstrap import Deps
 from app.delivery.handlers.problems import Tell, report_problem
 from app.slack.blocks.facts import message_mrkdwn
 from app.slack.blocks.text import md, one_line
+from app.slack.deps import Deps
 from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage, OutboxStatus
 from incidents.queries import get_by_id

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.bootstrap import Deps
 from app.delivery.handlers.channel import blocks_json, invite
 from app.delivery.handlers.common import load, require_channel, setup_gave_up
 from app.delivery.handlers.posted import post_once
@@ -24,6 +23,7 @@ from app.slack.blocks.messages import (
     update_blocks,
     update_text,
 )
+from app.slack.deps import Deps
 from app.slack.errors import slack_step
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, Role

@@ -18,12 +18,12 @@ from typing import Any
 import structlog
 from slack_sdk.errors import SlackApiError
 
-from app.bootstrap import Deps
 from app.delivery.handlers.channel import blocks_json
 from app.delivery.handlers.common import load, require_channel, setup_gave_up
 from app.delivery.handlers.progress import Progress
 from app.slack.blocks.facts import engagement_mrkdwn
 from app.slack.blocks.owners import engagement_blocks, engagement_text
+from app.slack.deps import Deps
 from app.slack.errors import error_code, slack_step
 from incidents import engagement
 from incidents.effects import Effect

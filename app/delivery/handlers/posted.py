@@ -16,8 +16,8 @@ from typing import Any
 import structlog
 from slack_sdk.errors import SlackApiError
 
-from app.bootstrap import Deps
 from app.delivery.handlers.progress import Progress
+from app.slack.deps import Deps
 from app.slack.errors import error_code
 
 logger = structlog.get_logger("app.delivery.handlers")

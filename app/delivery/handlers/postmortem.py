@@ -13,11 +13,11 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from app.bootstrap import Deps
 from app.delivery.handlers.common import load, require_channel
 from app.delivery.handlers.progress import Progress
 from app.postmortem.markup import mentions
 from app.postmortem.render import TemplateProblem, render_markdown
+from app.slack.deps import Deps
 from app.slack.errors import slack_step
 from incidents.effects import Effect
 from incidents.models import OutboxMessage

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.bootstrap import Deps
-from app.delivery.handlers.common import direct_message
+from app.slack.deps import Deps
+from app.slack.queue import direct_message
 from incidents import coordinates
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from app.bootstrap import Deps
 from app.delivery.handlers.channel import blocks_json
 from app.delivery.handlers.common import load, require_channel
 from app.delivery.handlers.posted import post_once
@@ -29,6 +28,7 @@ from app.slack.blocks.reminders import (
     reminder_blocks,
     reminder_text,
 )
+from app.slack.deps import Deps
 from app.slack.errors import is_error, slack_step
 from incidents import reminders
 from incidents.effects import Effect

@@ -9,9 +9,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from app.bootstrap import Deps
 from app.slack.blocks.card import parse_severity_value
 from app.slack.blocks.modals import roles_modal, update_modal
+from app.slack.deps import Deps
 from app.slack.ids import CardAction
 from app.slack.listeners.common import change_incident, ephemeral, open_incident_form
 from incidents import service

@@ -19,8 +19,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from app.bootstrap import Deps
 from app.observability import request_log
+from app.slack.deps import Deps
 from app.slack.errors import error_code
 from app.slack.listeners.common import incident_for_channel
 from incidents import capture, queries

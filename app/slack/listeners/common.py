@@ -12,9 +12,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
-from app.bootstrap import Deps
 from app.observability import request_log
 from app.slack.blocks.messages import incidents_list
+from app.slack.deps import Deps
 from app.slack.errors import error_code, status_code
 from incidents import queries, service
 from incidents.errors import IncidentError

@@ -10,10 +10,10 @@ import structlog
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from app.bootstrap import Deps
 from app.observability import request_log
 from app.slack.blocks.owners import NO_MAP, not_found_text, owner_blocks, owner_text, team_blocks
 from app.slack.blocks.text import md
+from app.slack.deps import Deps
 from app.slack.subcommands import CommandContext, UsageError, subcommand
 from incidents import engagement
 from incidents.owners import OwnershipMap

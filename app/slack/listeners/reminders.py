@@ -9,10 +9,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from app.bootstrap import Deps
 from app.slack.blocks.modals import update_modal
 from app.slack.blocks.reminders import parse_snooze_value, snoozed_blocks
 from app.slack.blocks.text import date
+from app.slack.deps import Deps
 from app.slack.ids import ReminderAction
 from app.slack.listeners.common import change_incident, ephemeral, open_incident_form
 from incidents import reminders
@@ -25,7 +25,7 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        open_incident_form(deps, client, body, respond, action["value"], update_modal)
+        open_incident_form(deps, client, body, respond, action.get("value", ""), update_modal)
 
     @app.action(ReminderAction.SNOOZE)
     def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:

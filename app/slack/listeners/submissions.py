@@ -15,10 +15,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from app.bootstrap import Deps
 from app.observability import request_log
 from app.slack import payloads
 from app.slack.blocks.modals import declared_view
+from app.slack.deps import Deps
 from app.slack.forms import read_declare, read_roles, read_update
 from app.slack.ids import Callback, DeclareField, RoleField, UpdateField
 from incidents import coordinates, service

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, Respond
 from sqlalchemy.orm import Session
 
-from app.bootstrap import Deps
-from app.delivery.handlers.common import direct_message
 from app.observability import request_log
 from app.slack.blocks.timeline import followups_blocks, followups_text, parse_ref_value, timeline_blocks, timeline_text
+from app.slack.deps import Deps
 from app.slack.ids import TimelineAction
 from app.slack.listeners.common import change_incident, ephemeral, refused
+from app.slack.queue import direct_message
 from app.slack.subcommands import CommandContext, UsageError, no_arguments, parse_user, required_text, subcommand
 from incidents import service
 from incidents.errors import IncidentError
