@@ -32,6 +32,7 @@ from app.settings import Settings, SettingsError
 from app.slack.bolt_app import build_app, shutdown
 from app.slack.client import build_client
 from app.slack.deps import Deps
+from app.slack.readiness import SlackAuthCheck
 from incidents.models import OutboxMessage
 from incidents.outbox import RetryPolicy
 from incidents.owners import OwnershipMapError, OwnershipStore
@@ -119,7 +120,8 @@ def build_bot(
         bell=bell,
     )
     app = build_app(deps, socket_mode=socket_mode)
-    wsgi = make_wsgi_app(app, {"/readyz": readiness_for(runtime.engine, deps.client), "/metrics": metrics_app(metrics)})
+    readiness = readiness_for(runtime.engine, SlackAuthCheck(deps.client))
+    wsgi = make_wsgi_app(app, {"/readyz": readiness, "/metrics": metrics_app(metrics)})
     background: tuple[Background, ...] = (worker, scheduler.build(deps))
     return Bot(runtime, deps, circuit, metrics, worker, app, wsgi, background)
 

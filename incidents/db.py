@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -115,13 +113,6 @@ def dialect_insert(session: Session, table: type | Table) -> postgresql.Insert |
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back everything on any error."""
-    with sessions() as session, session.begin():
-        yield session
 
 
 # --- migrations -----------------------------------------------------------------------------------------

@@ -9,15 +9,10 @@ what failed. Error texts are reduced to their first line and carry no secrets (U
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import structlog
-from cachetools import TLRUCache
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 
 from app.observability.metrics import CONTENT_TYPE, Metrics
@@ -35,7 +30,7 @@ def database_check(engine: Engine) -> Check:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
             where = engine.url.render_as_string(hide_password=True)
-            return f"cannot reach the database at {where}: {_first_line(exc)}"
+            return f"cannot reach the database at {where}: {first_line(exc)}"
         return None
 
     return check
@@ -46,7 +41,7 @@ def schema_check(engine: Engine) -> Check:
         try:
             current, head = db.current_revision(engine), db.head_revision(engine)
         except Exception as exc:  # noqa: BLE001
-            return f"cannot read the schema version: {_first_line(exc)}"
+            return f"cannot read the schema version: {first_line(exc)}"
         if current != head:
             return f"schema at {current or 'nothing'}, this release needs {head}: run `incidents db upgrade`"
         return None
@@ -54,47 +49,7 @@ def schema_check(engine: Engine) -> Check:
     return check
 
 
-class SlackAuthCheck:
-    """`auth.test`, cached: `ttl` seconds after a pass, `retry_seconds` after a failure."""
-
-    def __init__(
-        self,
-        client: WebClient,
-        *,
-        ttl: float = 60.0,
-        retry_seconds: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self.client = client
-        self._answers: TLRUCache[str, str | None] = TLRUCache(
-            maxsize=1, ttu=lambda _key, problem, now: now + (ttl if problem is None else retry_seconds), timer=clock
-        )
-        self._lock = threading.Lock()  # held while asking: probes arriving meanwhile wait and share the answer
-
-    def __call__(self) -> str | None:
-        with self._lock:
-            try:
-                return self._answers["auth.test"]
-            except KeyError:
-                problem = self._answers["auth.test"] = self._ask()
-                return problem
-
-    def _ask(self) -> str | None:
-        try:
-            self.client.auth_test()
-        except SlackApiError as exc:
-            # Not app.slack.errors.error_code: observability stays below app.slack (no import circle).
-            error = exc.response.get("error") if exc.response is not None else None
-            status = exc.response.status_code if exc.response is not None else 0
-            if status >= 400:
-                return f"Slack answered auth.test with HTTP {status} ({error or 'no error code'})"
-            return f"Slack refused auth.test: {error}"
-        except Exception as exc:  # noqa: BLE001
-            return f"cannot reach Slack: {type(exc).__name__}: {_first_line(exc)}"
-        return None
-
-
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     raw = str(getattr(exc, "orig", None) or exc).strip()
     return (raw.splitlines() or [type(exc).__name__])[0][:300]
 
@@ -112,7 +67,7 @@ class Readiness:
             try:
                 problem = check()
             except Exception as exc:  # noqa: BLE001 - a broken check is a failed check
-                problem = f"{type(exc).__name__}: {_first_line(exc)}"
+                problem = f"{type(exc).__name__}: {first_line(exc)}"
             results[name] = "ok" if problem is None else problem
         failed = tuple(name for name, value in results.items() if value != "ok")
         if failed != self._last_failed:  # log changes only, not every probe
@@ -146,8 +101,7 @@ def metrics_app(metrics: Metrics) -> Callable[..., Iterable[bytes]]:
     return app
 
 
-def readiness_for(engine: Engine, client: WebClient, **extra: Check) -> Readiness:
-    """The bot's readiness: database, schema, Slack auth, and any extra checks (e.g. the outbox worker)."""
-    return Readiness(
-        {"database": database_check(engine), "schema": schema_check(engine), "slack": SlackAuthCheck(client), **extra}
-    )
+def readiness_for(engine: Engine, slack: Check, **extra: Check) -> Readiness:
+    """The bot's readiness: database, schema, Slack auth (`app.slack.readiness.SlackAuthCheck`), and any extra
+    checks (e.g. the outbox worker)."""
+    return Readiness({"database": database_check(engine), "schema": schema_check(engine), "slack": slack, **extra})

@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 
 from app.observability import request_log
 from app.slack.deps import Deps
-from incidents.db import transaction
+from app.slack.listeners.common import change_incident
 from incidents.models import Incident
-from incidents.queries import get_incident
 
 
 class UsageError(Exception):
@@ -208,11 +207,7 @@ class CommandContext:
         """Run `use_case(session, incident)` in one transaction on this channel's incident (locked), then wake
         the outbox so its Slack effects go out now."""
         assert self.incident is not None, "change() needs an incident; register with needs_incident=True"
-        with transaction(self.deps.runtime.sessions) as session:
-            incident = get_incident(session, self.incident.number, for_update=True)
-            result = use_case(session, incident)
-        self.deps.wake_outbox()
-        return result
+        return change_incident(self.deps, self.incident.number, use_case)
 
     def bind_incident(self, incident: Incident) -> None:
         self.incident = incident

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from app.observability.health import Readiness, SlackAuthCheck, metrics_app, readiness_for
+from app.observability.health import Readiness, metrics_app, readiness_for
 from app.observability.metrics import Metrics
 from app.sandbox.webapi import make_web_api, serve_in_thread
 from app.sandbox.workspace import Workspace
+from app.slack.readiness import SlackAuthCheck
 from incidents.db import make_engine
 
 
@@ -43,7 +44,7 @@ def slack() -> Iterator[tuple[Workspace, WebClient]]:
 
 def test_ready_when_the_database_schema_and_slack_are_fine(engine, slack):
     _, client = slack
-    status, headers, body = call(readiness_for(engine, client))
+    status, headers, body = call(readiness_for(engine, SlackAuthCheck(client)))
     assert status == "200 OK" and headers["Content-Type"] == "application/json"
     assert json.loads(body) == {"status": "ready", "checks": {"database": "ok", "schema": "ok", "slack": "ok"}}
 
@@ -51,7 +52,7 @@ def test_ready_when_the_database_schema_and_slack_are_fine(engine, slack):
 def test_not_ready_names_an_old_schema(tmp_path, slack):
     _, client = slack
     engine = make_engine(f"sqlite:///{tmp_path}/new.db")
-    status, _, body = call(readiness_for(engine, client))
+    status, _, body = call(readiness_for(engine, SlackAuthCheck(client)))
     engine.dispose()
     answer = json.loads(body)
     assert status == "503 Service Unavailable"
@@ -62,7 +63,7 @@ def test_not_ready_names_an_old_schema(tmp_path, slack):
 def test_not_ready_names_an_unreachable_database_without_its_password(slack):
     _, client = slack
     engine = make_engine("postgresql+psycopg://bot:hunter2@127.0.0.1:9/incidents", connect_args={"connect_timeout": 2})
-    status, _, body = call(readiness_for(engine, client))
+    status, _, body = call(readiness_for(engine, SlackAuthCheck(client)))
     engine.dispose()
     answer = json.loads(body)
     assert status.startswith("503")
@@ -74,7 +75,7 @@ def test_not_ready_names_an_unreachable_database_without_its_password(slack):
 def test_a_refused_slack_token_makes_the_bot_not_ready(engine, slack):
     ws, client = slack
     ws.faults.fail("auth.test", error="invalid_auth")
-    status, _, body = call(readiness_for(engine, client))
+    status, _, body = call(readiness_for(engine, SlackAuthCheck(client)))
     assert status.startswith("503")
     assert json.loads(body)["checks"]["slack"] == "Slack refused auth.test: invalid_auth"
     assert "xoxb" not in body.decode()

@@ -21,6 +21,7 @@ from app.settings import Settings
 from app.slack.bolt_app import build_app, shutdown
 from app.slack.client import build_client
 from app.slack.deps import Deps
+from app.slack.readiness import SlackAuthCheck
 from tests.slack.slack_harness import ALICE, SIGNING_SECRET, Clock
 from tests.waiting import wait_for
 
@@ -54,7 +55,7 @@ def served(settings: Settings, workspace: Workspace, now) -> Iterator[Served]:  
     # the meter goes first on the client, as app.bootstrap.build_bot builds it
     deps = Deps.build(runtime, build_client(settings, meter=metrics.slack_meter()), metrics=metrics)
     app = build_app(deps)
-    routes = {"/readyz": readiness_for(runtime.engine, deps.client), "/metrics": metrics_app(metrics)}
+    routes = {"/readyz": readiness_for(runtime.engine, SlackAuthCheck(deps.client)), "/metrics": metrics_app(metrics)}
     wsgi = make_wsgi_app(app, routes)
     yield Served(wsgi, SlackClientSimulator(workspace, wsgi_deliver(wsgi), signing_secret=SIGNING_SECRET), metrics)
     shutdown(app)
