@@ -15,55 +15,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from serving import SECRET, Request, percentile, serve, signed, wait_for
 
-from app.sandbox.client import SlackClientSimulator, http_deliver  # noqa: E402
-from app.sandbox.webapi import make_web_api, serve_in_thread  # noqa: E402
-from app.sandbox.workspace import Workspace  # noqa: E402
+from app.sandbox.client import SlackClientSimulator, http_deliver
+from app.sandbox.workspace import Workspace
 
-TOKEN, SECRET = "xoxb-bench", "bench-signing-secret"
 PEOPLE = ["U01ALICE", "U01BOB", "U01CAROL", "U01DAN"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def main() -> None:
@@ -76,49 +39,15 @@ def main() -> None:
     workspace = Workspace().seed_default()
     for name in ("erin", "frank", "gina", "hugo"):
         workspace.add_user(name, name.title())
-    api = serve_in_thread(make_web_api(workspace))
-    port = free_port()
-    data = tempfile.mkdtemp(prefix="ack-bench-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | {
-        "DATA_DIR": data,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": api.base_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
+    env = {
         "WEB_WORKERS": os.environ.get("BENCH_WEB_WORKERS", "1"),
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
-        "LOG_FORMAT": "json",
-        "PYTHONPATH": str(ROOT),
     }
-    log = open(Path(data) / "server.log", "w")  # noqa: SIM115 - closed with the server
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve"],
-        cwd=data,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for(lambda: healthy(f"http://127.0.0.1:{port}/healthz") or server.poll() is not None, "the server")
-        if server.poll() is not None:
-            raise SystemExit(f"the server did not start:\n{(Path(data) / 'server.log').read_text()}")
-        slack = SlackClientSimulator(
-            workspace, http_deliver(f"http://127.0.0.1:{port}/slack/events"), signing_secret=SECRET
-        )
+    with serve(workspace, tempfile.mkdtemp(prefix="ack-bench-"), env, ready="/healthz") as server:
+        slack = SlackClientSimulator(workspace, http_deliver(server.events_url), signing_secret=SECRET)
         channel_id, card_ts = declare(slack, workspace)
         workspace.latency = args.latency
-        run(slack, workspace, channel_id, card_ts, args, f"http://127.0.0.1:{port}/slack/events")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        api.stop()
-        log.close()
-        print(f"  (server log: {Path(data) / 'server.log'})")
+        run(slack, workspace, channel_id, card_ts, args, server.events_url)
 
 
 def declare(slack: SlackClientSimulator, workspace: Workspace) -> tuple[str, str]:
@@ -151,24 +80,17 @@ def run(
     errors: dict[str, int] = {"command": 0, "click": 0}
     lock = threading.Lock()
 
-    def build(kind: str, n: int) -> tuple[bytes, dict[str, str]]:
-        captured: list[tuple[bytes, dict[str, str]]] = []
-
-        def capture(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-            captured.append((body, headers))
-            return 200, {}, b""
-
-        builder = SlackClientSimulator(workspace, capture, signing_secret=SECRET)
+    def build(kind: str, n: int) -> Request:
         user = users[n % len(users)]
         if kind == "command":
-            builder.slash_command(user, channel_id, "/incident", commands[n % len(commands)])
-        else:
-            action = buttons[n % len(buttons)]
-            value = f"INC-1:SEV{2 + n % 2}" if action == "incident_change_severity" else None
-            builder.click(user, channel_id, card_ts, action, value)
-        return captured[0]
+            return signed(
+                workspace, lambda s: s.slash_command(user, channel_id, "/incident", commands[n % len(commands)])
+            )
+        action = buttons[n % len(buttons)]
+        value = f"INC-1:SEV{2 + n % 2}" if action == "incident_change_severity" else None
+        return signed(workspace, lambda s: s.click(user, channel_id, card_ts, action, value))
 
-    def fire(kind: str, request: tuple[bytes, dict[str, str]], barrier: threading.Barrier, record: bool) -> None:
+    def fire(kind: str, request: Request, barrier: threading.Barrier, record: bool) -> None:
         barrier.wait()
         started = time.perf_counter()
         try:

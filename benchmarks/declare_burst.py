@@ -33,27 +33,11 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from serving import SECRET, Request, announced, declare_submissions, fresh_database, percentile, serve, wait_for
 
-from sqlalchemy import func, select  # noqa: E402
-
-from app.sandbox.client import SlackClientSimulator, http_deliver  # noqa: E402
-from app.sandbox.webapi import make_web_api, serve_in_thread  # noqa: E402
-from app.sandbox.workspace import Workspace  # noqa: E402
-from benchmarks.declare_throughput import (  # noqa: E402
-    SECRET,
-    TOKEN,
-    Request,
-    free_port,
-    fresh_database,
-    healthy,
-    percentile,
-    prepare,
-    wait_for,
-)
-from incidents.db import make_engine, make_session_factory  # noqa: E402
-from incidents.models import Incident  # noqa: E402
+from app.sandbox.client import SlackClientSimulator, http_deliver
+from app.sandbox.workspace import Workspace
+from incidents.db import make_engine, make_session_factory
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -86,80 +70,47 @@ def main() -> None:
 def bench(database: str, args: argparse.Namespace) -> tuple[list[float], list[float], list[float], int]:
     workspace = Workspace().seed_default()
     users = [workspace.add_user(f"bench{n}", f"Bench {n}").id for n in range(50)]
-    api = serve_in_thread(make_web_api(workspace))
-    port = free_port()
     data = tempfile.mkdtemp(prefix="declare-burst-")
-    database_url, drop = fresh_database(args.postgres if database == "postgresql" else None, data)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | {
-        "DATA_DIR": data,
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": api.base_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
+    env = {
         "WEB_WORKERS": os.environ.get("BENCH_WEB_WORKERS", "1"),
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),  # production's level: the summary lines count
-        "LOG_FORMAT": "json",
-        "PYTHONPATH": str(ROOT),
     }
-    log = open(Path(data) / "server.log", "w")  # noqa: SIM115 - closed with the server
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve"],
-        cwd=data,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
-    url = f"http://127.0.0.1:{port}"
-
-    def announced() -> int:
-        with sessions() as session:
-            return session.scalar(select(func.count()).where(Incident.announcement_ts.is_not(None))) or 0
-
     acks: list[float] = []
     round_p99s: list[float] = []
     cpu: list[float] = []  # the bot's CPU time (master and worker) from the release to the last ack, per submission
     failures = 0
-    try:
-        wait_for(lambda: healthy(f"{url}/readyz") or server.poll() is not None, "the server")
-        if server.poll() is not None:
-            raise SystemExit(f"the server did not start:\n{(Path(data) / 'server.log').read_text()}")
-        slack = SlackClientSimulator(workspace, http_deliver(f"{url}/slack/events", timeout=30), signing_secret=SECRET)
-        spy = None
-        for round_ in range(args.rounds + 1):
-            workspace.latency = 0
-            submissions = prepare(workspace, slack, users, args.burst)
-            workspace.latency = args.latency
-            if round_ == 1 and args.py_spy:
-                spy = start_py_spy(server.pid, args.py_spy / f"declare-burst-{database}.json")
-            cpu_before = cpu_seconds(server.pid)
-            times, failed = burst(f"{url}/slack/events", submissions)
-            cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / args.burst
-            wait_for(lambda n=(round_ + 1) * args.burst: announced() >= n, "the declarations", timeout=300)
-            if round_ == 0:
-                continue
-            acks += times
-            failures += failed
-            round_p99s.append(percentile(times, 99))
-            cpu.append(cpu_ms)
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(60)
-    finally:
-        server.send_signal(signal.SIGTERM)
+    with (
+        fresh_database(args.postgres if database == "postgresql" else None, data) as database_url,
+        serve(
+            workspace, data, env | {"DATABASE_URL": database_url}, ready="/readyz", log_label=f"{database} server log"
+        ) as server,
+    ):
+        engine = make_engine(database_url)
+        sessions = make_session_factory(engine)
         try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        api.stop()
-        engine.dispose()
-        drop()
-        log.close()
-        print(f"  ({database} server log: {Path(data) / 'server.log'})")
+            slack = SlackClientSimulator(workspace, http_deliver(server.events_url, timeout=30), signing_secret=SECRET)
+            spy = None
+            for round_ in range(args.rounds + 1):
+                workspace.latency = 0
+                submissions = declare_submissions(workspace, slack, users, args.burst)
+                workspace.latency = args.latency
+                if round_ == 1 and args.py_spy:
+                    spy = start_py_spy(server.pid, args.py_spy / f"declare-burst-{database}.json")
+                cpu_before = cpu_seconds(server.pid)
+                times, failed = burst(server.events_url, submissions)
+                cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / args.burst
+                wait_for(lambda n=(round_ + 1) * args.burst: announced(sessions) >= n, "the declarations", timeout=300)
+                if round_ == 0:
+                    continue
+                acks += times
+                failures += failed
+                round_p99s.append(percentile(times, 99))
+                cpu.append(cpu_ms)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(60)
+        finally:
+            engine.dispose()
     return acks, round_p99s, cpu, failures
 
 

@@ -22,59 +22,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from serving import SECRET, Request, announced, declare_submissions, fresh_database, percentile, serve
+from sqlalchemy.orm import Session, sessionmaker
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
-
-from app.sandbox.client import SlackClientSimulator, http_deliver  # noqa: E402
-from app.sandbox.webapi import make_web_api, serve_in_thread  # noqa: E402
-from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace  # noqa: E402
-from incidents import db  # noqa: E402
-from incidents.db import make_engine, make_session_factory  # noqa: E402
-from incidents.models import Incident  # noqa: E402
-
-TOKEN, SECRET = "xoxb-bench", "bench-signing-secret"
-Request = tuple[bytes, dict[str, str]]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition, what: str, timeout: float = 60.0, every: float = 0.05) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(every)
-
-
-def healthy(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
+from app.sandbox.client import SlackClientSimulator, http_deliver
+from app.sandbox.workspace import Workspace
+from incidents.db import make_engine, make_session_factory
 
 
 def memory_mib(root_pid: int) -> tuple[float, float]:
@@ -104,60 +64,6 @@ def memory_mib(root_pid: int) -> tuple[float, float]:
     return rss_kib / 1024, pss_kib / 1024
 
 
-def fresh_database(server_url: str | None, data: str) -> tuple[str, Callable[[], None]]:
-    """A new, migrated database for this run: a temporary SQLite file, or a database created for the run on the
-    PostgreSQL server DATABASE_URL points at (and dropped at the end), so that runs never see each other."""
-    if not server_url:
-        return f"sqlite:///{data}/incidents.db", lambda: None
-    base = make_url(server_url).set(drivername="postgresql+psycopg")
-    name = f"declare_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    db.upgrade(engine)
-    engine.dispose()
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
-def prepare(workspace: Workspace, slack: SlackClientSimulator, users: list[str], count: int) -> list[Request]:
-    """Open one declare modal per incident (a signed slash command each) and build its signed submission."""
-    requests: list[Request] = []
-    for n in range(count):
-        user = users[n % len(users)]
-        before = {v.id for v in workspace.open_views(user)}
-        slack.slash_command(user, INCIDENTS_CHANNEL_ID, "/incident", "declare")
-        wait_for(lambda u=user, b=before: {v.id for v in workspace.open_views(u)} - b, "a declare modal")
-        view_id = next(iter({v.id for v in workspace.open_views(user)} - before))
-        captured: list[Request] = []
-
-        def capture(body: bytes, headers: dict[str, str], out: list[Request] = captured):  # type: ignore[no-untyped-def]
-            out.append((body, headers))
-            return 200, {}, b""
-
-        builder = SlackClientSimulator(workspace, capture, signing_secret=SECRET)
-        values = {
-            "declare_title": {"declare_title": f"Benchmark incident {n}"},
-            "declare_severity": {"declare_severity": "SEV2"},
-            "declare_impact": {"declare_impact": "Checkout fails for some customers"},
-        }
-        builder.submit_view(user, view_id, values)
-        requests.append(captured[0])
-    return requests
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=200)
@@ -168,56 +74,22 @@ def main() -> None:
 
     workspace = Workspace().seed_default()
     users = [workspace.add_user(f"bench{n}", f"Bench {n}").id for n in range(50)]
-    api = serve_in_thread(make_web_api(workspace))
-    port = free_port()
     data = tempfile.mkdtemp(prefix="declare-bench-")
-    database_url, drop = fresh_database(os.environ.get("DATABASE_URL"), data)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | {
-        "DATA_DIR": data,
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": api.base_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-        "LOG_FORMAT": "json",
-        "OUTBOX_THREADS": str(args.outbox_threads),
-        "PYTHONPATH": str(ROOT),
-    }
-    log = open(Path(data) / "server.log", "w")  # noqa: SIM115 - closed with the server
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve"],
-        cwd=data,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: healthy(f"{url}/readyz") or server.poll() is not None, "the server")
-        if server.poll() is not None:
-            raise SystemExit(f"the server did not start:\n{(Path(data) / 'server.log').read_text()}")
-        slack = SlackClientSimulator(workspace, http_deliver(f"{url}/slack/events", timeout=30), signing_secret=SECRET)
-        time.sleep(2)
-        idle_before = memory_mib(server.pid)
-        submissions = prepare(workspace, slack, users, args.incidents)
-        workspace.latency = args.latency
-        run(server.pid, submissions, sessions, args, url, idle_before, workspace)
-    finally:
-        server.send_signal(signal.SIGTERM)
+    env = {"LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "OUTBOX_THREADS": str(args.outbox_threads)}
+    with (
+        fresh_database(os.environ.get("DATABASE_URL"), data) as database_url,
+        serve(workspace, data, env | {"DATABASE_URL": database_url}, ready="/readyz") as server,
+    ):
+        engine = make_engine(database_url)
         try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        api.stop()
-        engine.dispose()
-        drop()
-        log.close()
-        print(f"  (server log: {Path(data) / 'server.log'})")
+            slack = SlackClientSimulator(workspace, http_deliver(server.events_url, timeout=30), signing_secret=SECRET)
+            time.sleep(2)
+            idle_before = memory_mib(server.pid)
+            submissions = declare_submissions(workspace, slack, users, args.incidents)
+            workspace.latency = args.latency
+            run(server.pid, submissions, make_session_factory(engine), args, server.url, idle_before, workspace)
+        finally:
+            engine.dispose()
 
 
 def run(
@@ -242,14 +114,10 @@ def run(
             rss, pss = memory_mib(pid)
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
 
-    def announced() -> int:
-        with sessions() as session:
-            return session.scalar(select(func.count()).where(Incident.announcement_ts.is_not(None))) or 0
-
     def watch_completions() -> None:
         seen = 0
         while not stop.is_set() and seen < len(submissions):
-            count = announced()
+            count = announced(sessions)
             now = time.perf_counter()
             done_at.extend([now] * (count - seen))
             seen = count

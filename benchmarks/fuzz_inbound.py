@@ -19,52 +19,21 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from serving import SECRET, serve
 
-from app.sandbox import fuzz  # noqa: E402
-from app.sandbox.client import SlackClientSimulator, http_deliver  # noqa: E402
-from app.sandbox.webapi import make_web_api, serve_in_thread  # noqa: E402
-from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace  # noqa: E402
+from app.sandbox import fuzz
+from app.sandbox.client import SlackClientSimulator, http_deliver
+from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
 
-TOKEN, SECRET = "xoxb-bench", "bench-signing-secret"
 USER = "U01ALICE"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def quiet(workspace: Workspace, *, still: float = 0.3, at_most: float = 5.0) -> Callable[[], None]:
@@ -93,45 +62,14 @@ def main() -> None:
     args = parser.parse_args()
 
     workspace = Workspace().seed_default()
-    api = serve_in_thread(make_web_api(workspace))
-    port = free_port()
-    data = tempfile.mkdtemp(prefix="fuzz-bench-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | {
-        "DATA_DIR": data,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": api.base_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_WORKERS": "1",
-        "LOG_LEVEL": "INFO",
-        "LOG_FORMAT": "json",
-        "PYTHONPATH": str(ROOT),
-    }
-    log_path = Path(data) / "server.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the server
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve"], cwd=data, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        wait_for(lambda: healthy(f"http://127.0.0.1:{port}/healthz") or server.poll() is not None, "the server")
-        if server.poll() is not None:
-            raise SystemExit(f"the server did not start:\n{log_path.read_text()}")
-        url = f"http://127.0.0.1:{port}/slack/events"
-        slack = SlackClientSimulator(workspace, http_deliver(url, timeout=10), signing_secret=SECRET)
+    env = {"WEB_WORKERS": "1", "LOG_LEVEL": "INFO"}
+    with serve(workspace, tempfile.mkdtemp(prefix="fuzz-bench-"), env, ready="/healthz", log_label=None) as server:
+        slack = SlackClientSimulator(workspace, http_deliver(server.events_url, timeout=10), signing_secret=SECRET)
         seeds = fuzz.seeds(slack, workspace, user=USER, channel=INCIDENTS_CHANNEL_ID, settle=quiet(workspace))
         kinds = collections.Counter(fuzz.kind(s) for s in seeds)
         print(f"{len(seeds)} valid requests from the simulator: {dict(sorted(kinds.items()))}")
-        statuses, elapsed, worst = fire(url, seeds, args)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        api.stop()
-        log.close()
-    report(statuses, elapsed, worst, log_path, args)
+        statuses, elapsed, worst = fire(server.events_url, seeds, args)
+    report(statuses, elapsed, worst, server.log_path, args)
 
 
 def fire(
