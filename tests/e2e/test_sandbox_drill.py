@@ -74,10 +74,16 @@ def sandbox_url(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/sandbox"
     try:
-        wait_for(lambda: _answers(f"{url}/api/state") or process.poll() is not None, "the sandbox to start")
+        # The page serves a moment before the "Open ..." line is printed: wait for both, then check both.
+        def started() -> bool:
+            said = f"Open {url}" in (tmp_path / "serve.log").read_text()
+            return (said and _answers(f"{url}/api/state")) or process.poll() is not None
+
+        wait_for(started, "the sandbox to start and say where to open it")
         if process.poll() is not None:
             pytest.fail(f"the sandbox did not start:\n{(tmp_path / 'serve.log').read_text()}")
         assert f"Open {url}" in (tmp_path / "serve.log").read_text()
+        assert _answers(f"{url}/api/state")
         yield url
     finally:
         process.terminate()
