@@ -25,6 +25,7 @@ from app.delivery.circuit import CircuitBreaker
 from app.delivery.handlers import build_handlers, dead_letters
 from app.delivery.worker import OutboxWorker
 from app.http.wsgi import WSGIApp, make_wsgi_app
+from app.integrations import webhooks
 from app.observability.health import metrics_app, readiness_for
 from app.observability.metrics import Metrics
 from app.runtime import Runtime
@@ -121,7 +122,7 @@ def build_bot(
     )
     app = build_app(deps, socket_mode=socket_mode)
     readiness = readiness_for(runtime.engine, SlackAuthCheck(deps.client))
-    wsgi = make_wsgi_app(app, {"/readyz": readiness, "/metrics": metrics_app(metrics)})
+    wsgi = make_wsgi_app(app, {"/readyz": readiness, "/metrics": metrics_app(metrics)}, webhooks=webhooks(deps))
     background: tuple[Background, ...] = (worker, scheduler.build(deps))
     return Bot(runtime, deps, circuit, metrics, worker, app, wsgi, background)
 

@@ -90,7 +90,37 @@ class Settings(BaseSettings):
     reminder_tick_seconds: float = Field(default=15.0, ge=1, le=3600)
     run_scheduler_in_web: bool = True
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    # Alerts in (Alertmanager, Grafana, generic JSON): the routing rules file (the sources, the names of the
+    # variables holding their secrets, the rules); empty: no alert endpoints. Checked at start-up like the map.
+    alert_rules_path: Path | None = None
+    # The largest body an alert or change-event endpoint accepts; a bigger one gets 413.
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1024 * 1024)
+
+    # Paging out: the vendors' base URLs (EU regions: https://api.eu.opsgenie.com), one call's timeout, which
+    # severities page the owners on declare (e.g. SEV1,SEV2; empty: only on request), and whether acknowledging
+    # in Slack acknowledges the pages too.
+    pagerduty_events_url: str = "https://events.pagerduty.com"
+    opsgenie_api_url: str = "https://api.opsgenie.com"
+    pager_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    page_on_declare_severities: Annotated[tuple[str, ...], NoDecode] = ()
+    pager_acknowledge_from_slack: bool = False
+
+    # What changed recently: the bearer token of POST /changes (and of `incidents changes record`), the secret of
+    # the GitHub webhook, how far back declare looks, how long change events are kept, and where the CLI sends.
+    change_events_token: SecretStr | None = None
+    github_webhook_secret: SecretStr | None = None
+    changes_window_hours: float = Field(default=6.0, gt=0, le=24 * 30)
+    change_retention_days: int = Field(default=90, ge=1, le=3650)
+    bot_url: str = "http://localhost:3000"
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "change_events_token",
+        "github_webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _unset_when_blank(cls, value: object) -> object:
         """`SLACK_SIGNING_SECRET=` (empty, or only spaces) is not set; surrounding whitespace (a newline pasted
@@ -114,16 +144,34 @@ class Settings(BaseSettings):
             result[name.strip().upper()] = int(minutes)
         return result
 
+    @field_validator("page_on_declare_severities", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(dict.fromkeys(part.strip().upper() for part in value.split(",") if part.strip()))
+        return value
+
     @model_validator(mode="after")
     def _intervals_name_known_severities(self) -> Settings:
         names = {s.name for s in self.severities}
-        unknown = sorted(set(self.update_interval_by_severity) - names)
-        if unknown:
-            raise ValueError(
-                f"UPDATE_INTERVAL_BY_SEVERITY names unknown severities {', '.join(unknown)};"
-                f" known: {', '.join(sorted(names))}"
-            )
+        for variable, named in (
+            ("UPDATE_INTERVAL_BY_SEVERITY", self.update_interval_by_severity),
+            ("PAGE_ON_DECLARE_SEVERITIES", self.page_on_declare_severities),
+        ):
+            unknown = sorted(set(named) - names)
+            if unknown:
+                raise ValueError(
+                    f"{variable} names unknown severities {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+                )
         return self
+
+    @field_validator("pagerduty_events_url", "opsgenie_api_url", "bot_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError(f"{value!r} is not a base URL; write it like https://events.pagerduty.com")
+        return value
 
     def process(self) -> Process:
         return Process(
@@ -166,7 +214,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an emoji name; write it like pushpin or :pushpin:")
         return value
 
-    @field_validator("postmortem_template", mode="before")
+    @field_validator("postmortem_template", "alert_rules_path", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

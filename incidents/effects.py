@@ -17,3 +17,9 @@ class Effect(enum.StrEnum):
     ESCALATION = "escalation"  # an update is overdue: everyone, and the announcements channel
     ENGAGE_OWNERS = "engage_owners"  # invite owners, mention their group, bookmark runbooks
     UPLOAD_POSTMORTEM = "upload_postmortem"
+    # Connected (issue 12): alerts in, pages out, what changed
+    TRIAGE_ALERT = "triage_alert"  # post an alert to the triage channel with a Declare incident button
+    PAGE_TRIGGER = "page_trigger"  # page a team through its pager (PagerDuty, Opsgenie)
+    PAGE_ACKNOWLEDGE = "page_acknowledge"  # acknowledge a team's page (only when the settings say so)
+    PAGE_RESOLVE = "page_resolve"  # resolve a team's page (the incident was resolved)
+    SHOW_CHANGES = "show_changes"  # post "What changed recently" in the incident channel

@@ -295,3 +295,122 @@ class SeenRequest(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# --- Connected: alerts in, pages out, change events (migrations 0003, 0004, 0005) ---
+
+
+class AlertStatus(enum.StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class AlertAction(enum.StrEnum):
+    """What the routing rules decided for an alert (`incidents.alert_rules`)."""
+
+    DECLARED = "declared"  # it declared an incident
+    ATTACHED = "attached"  # it joined the open incident of its service
+    TRIAGE = "triage"  # posted to the triage channel with a Declare incident button
+    IGNORED = "ignored"
+
+
+class Alert(Base):
+    """One alert while it fires: the same source and dedup key (Alertmanager's fingerprint, a generic dedup key)
+    is one row until it resolves; firing again after that is a new row."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(60))
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default=AlertStatus.FIRING.value)
+    action: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(500))
+    severity: Mapped[str | None] = mapped_column(String(20))  # ours (SEV2), mapped from the alert's labels
+    service: Mapped[str | None] = mapped_column(String(200))  # the ownership map's name when it matched
+    link: Mapped[str | None] = mapped_column(String(2000))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # annotations, generic details
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The triage channel's message, once posted (its Declare incident button names this row).
+    triage_channel_id: Mapped[str | None] = mapped_column(String(64))
+    triage_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index(
+            "uq_alerts_firing",
+            "source",
+            "dedup_key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index("ix_alerts_service_received", "service", "received_at"),
+    )
+
+
+class PageStatus(enum.StrEnum):
+    REQUESTED = "requested"  # queued in the outbox
+    TRIGGERED = "triggered"  # the pager accepted it
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    FAILED = "failed"  # the pager refused it, or delivery was given up
+
+
+class Page(Base):
+    """One team paged for one incident (never twice: the pager's dedup key is made from both)."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    team: Mapped[str] = mapped_column(String(200))
+    pager: Mapped[str] = mapped_column(String(20))  # pagerduty | opsgenie
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default=PageStatus.REQUESTED.value)
+    requested_by: Mapped[str | None] = mapped_column(String(64))  # a Slack user id; None when paged automatically
+    message: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the pager's last answer
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("incident_id", "team", name="uq_pages_incident_team"),)
+
+
+class ChangeKind(enum.StrEnum):
+    DEPLOY = "deploy"
+    CONFIG = "config"
+    FEATURE_FLAG = "feature_flag"
+    MIGRATION = "migration"
+    INFRASTRUCTURE = "infrastructure"
+
+
+class ChangeEvent(Base):
+    """Something that changed in production: a deploy, a config change, a flag flipped, ... Kept for
+    `CHANGE_RETENTION_DAYS`. `external_id` makes a redelivered event (a webhook's delivery id) count once."""
+
+    __tablename__ = "change_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    summary: Mapped[str] = mapped_column(String(1000))
+    who: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[str] = mapped_column(String(200), default="")
+    link: Mapped[str | None] = mapped_column(String(2000))
+    source: Mapped[str] = mapped_column(String(60))  # api, cli, github, pagerduty
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_change_events_service_occurred", "service", "occurred_at"),
+        Index("ix_change_events_occurred", "occurred_at"),
+    )

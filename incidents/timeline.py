@@ -39,6 +39,15 @@ class EventKind(enum.StrEnum):
     FOLLOWUP_DONE = "followup_done"
     SLACK_PROBLEM = "slack_problem"
     POSTMORTEM_UPLOADED = "postmortem_uploaded"  # a draft uploaded to the channel (data: file_id)
+    # Connected (issue 12); their fields are listed in docs/postmortem-json.md
+    ALERT_ATTACHED = "alert_attached"  # an alert declared the incident or joined it (data: source, title, link)
+    ALERT_RESOLVED = "alert_resolved"  # an attached alert stopped firing
+    PAGE_REQUESTED = "page_requested"  # a team is to be paged (data: team, pager)
+    PAGE_SENT = "page_sent"  # the pager accepted the page
+    PAGE_FAILED = "page_failed"  # the pager refused it, or delivery was given up (data: error)
+    PAGE_ACKNOWLEDGED = "page_acknowledged"
+    PAGE_RESOLVED = "page_resolved"
+    CHANGES_SHOWN = "changes_shown"  # "what changed recently" was posted (data: changes, since)
 
 
 def record(

@@ -1,5 +1,6 @@
 """The WSGI app: `POST /slack/events` to Bolt, `GET /healthz`, the `GET` routes given (`/readyz`, `/metrics`
-from `app.observability.health`), 404 for anything else.
+from `app.observability.health`), the webhooks given (alerts, change events: `app.http.webhook`), 404 for
+anything else.
 
 A Slack request is read once, its signature verified once (here: Bolt's own check is off, see
 `app.slack.bolt_app.build_app`), its body parsed and validated once (`app.http.inbound`), and Bolt is handed a
@@ -29,9 +30,17 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def make_wsgi_app(
-    app: App, routes: Mapping[str, WSGIApp] | None = None, *, clock: Callable[[], float] = time.time
+    app: App,
+    routes: Mapping[str, WSGIApp] | None = None,
+    *,
+    webhooks: Mapping[str, WSGIApp] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> WSGIApp:
+    """`routes` answer `GET`; `webhooks` (`app.http.webhook.serve`) answer a path, or every path under one that
+    ends with `/` (`/alerts/` takes `/alerts/prometheus`), whatever the method (they answer 405 themselves)."""
     routes = dict(routes or {})
+    webhooks = dict(webhooks or {})
+    prefixes = sorted((p for p in webhooks if p.endswith("/")), key=len, reverse=True)
     # Without a signing secret (Socket Mode) nothing that comes over HTTP can be from Slack.
     secret = (app._signing_secret or "").encode()  # noqa: SLF001 - Bolt has no public accessor for the secret it was built with
 
@@ -43,6 +52,9 @@ def make_wsgi_app(
             return _plain(start_response, "200 OK", b"ok")
         if path in routes and method in ("GET", "HEAD"):
             return routes[path](environ, start_response)
+        hook = webhooks.get(path) or next((webhooks[p] for p in prefixes if path.startswith(p) and path != p), None)
+        if hook is not None:
+            return hook(environ, start_response)
         if path in (SLACK_PATH, "/healthz", *routes):
             return _plain(start_response, "405 Method Not Allowed", b"method not allowed")
         return _plain(start_response, "404 Not Found", b"not found")

@@ -1,12 +1,13 @@
 """What listeners and effect handlers are given, built once and completely by `app.bootstrap` (or by a test) and
 never changed after: the runtime, the Slack client, the cached Slack look-ups, the ownership map, the outbox's
-bell and the metrics."""
+bell, the metrics, the pagers and the alert routing rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
@@ -15,6 +16,10 @@ from app.runtime import Runtime
 from app.settings import Settings
 from app.slack.directory import SlackDirectory, SlackPeople
 from incidents.owners import OwnershipStore
+
+if TYPE_CHECKING:
+    from incidents.alert_rules import AlertRules
+    from incidents.paging import Pager
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +37,11 @@ class Deps:
     wake_outbox: Callable[[], None]
     # Prometheus metrics when served; None where nothing reads them.
     metrics: Metrics | None = None
+    # The pagers by vendor name (the port is `incidents.paging.Pager`, the adapters are in
+    # `app.integrations.pager`); a team names its pager in the ownership map.
+    pagers: Mapping[str, Pager] = field(default_factory=dict)
+    # The alert routing rules (`incidents.alert_rules`); None when ALERT_RULES_PATH is unset.
+    alert_rules: AlertRules | None = None
 
     @classmethod
     def build(
@@ -42,6 +52,8 @@ class Deps:
         owners: OwnershipStore | None = None,
         metrics: Metrics | None = None,
         wake_outbox: Callable[[], None] = lambda: None,
+        pagers: Mapping[str, Pager] | None = None,
+        alert_rules: AlertRules | None = None,
     ) -> Deps:
         return cls(
             runtime=runtime,
@@ -51,6 +63,8 @@ class Deps:
             people=SlackPeople(client),
             wake_outbox=wake_outbox,
             metrics=metrics,
+            pagers=dict(pagers or {}),
+            alert_rules=alert_rules,
         )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import structlog
 
@@ -18,6 +19,9 @@ def test_json_lines_carry_bound_context_and_redact_secrets(capsys):
         log.info("public", text="checkout slow")
     finally:
         structlog.contextvars.clear_contextvars()
+        # capsys's stderr is closed when this test ends: later tests must not log into it.
+        structlog.reset_defaults()
+        logging.basicConfig(force=True, handlers=[logging.NullHandler()])
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
     assert lines[0]["request_id"] == "req-1" and lines[0]["incident"] == "INC-7"
     assert lines[0]["token"] == "[redacted]" and lines[0]["text"] == "[redacted]"
