@@ -39,15 +39,17 @@ class EventKind(enum.StrEnum):
     FOLLOWUP_DONE = "followup_done"
     SLACK_PROBLEM = "slack_problem"
     POSTMORTEM_UPLOADED = "postmortem_uploaded"  # a draft uploaded to the channel (data: file_id)
-    # Connected (issue 12); their fields are listed in docs/postmortem-json.md
-    ALERT_ATTACHED = "alert_attached"  # an alert declared the incident or joined it (data: source, title, link)
-    ALERT_RESOLVED = "alert_resolved"  # an attached alert stopped firing
-    PAGE_REQUESTED = "page_requested"  # a team is to be paged (data: team, pager)
-    PAGE_SENT = "page_sent"  # the pager accepted the page
-    PAGE_FAILED = "page_failed"  # the pager refused it, or delivery was given up (data: error)
-    PAGE_ACKNOWLEDGED = "page_acknowledged"
-    PAGE_RESOLVED = "page_resolved"
-    CHANGES_SHOWN = "changes_shown"  # "what changed recently" was posted (data: changes, since)
+    # Connected (issue 12); their fields are listed in docs/postmortem-json.md. Text: the alert's title.
+    ALERT_ATTACHED = "alert_attached"  # data: source, alert_id, service, severity, link, declared (it declared it)
+    ALERT_RESOLVED = "alert_resolved"  # an attached alert stopped firing; data: source, alert_id, link
+    PAGE_REQUESTED = "page_requested"  # a team is to be paged; actor: who asked (none: on declare); data: team,
+    # pager (pagerduty|opsgenie), message
+    PAGE_SENT = "page_sent"  # the pager accepted the page; data: team, pager, answer (the vendor's id or message)
+    PAGE_FAILED = "page_failed"  # refused, or delivery given up; data: team, pager, error
+    PAGE_ACKNOWLEDGED = "page_acknowledged"  # data: team, pager
+    PAGE_RESOLVED = "page_resolved"  # data: team, pager
+    CHANGES_SHOWN = "changes_shown"  # "what changed recently" was posted; data: services, since (ISO 8601),
+    # changes (a list of {service, kind, summary, who, version, link, occurred_at}, newest first)
 
 
 def record(

@@ -63,6 +63,14 @@ LABELS: dict[str, str] = {
     EventKind.FOLLOWUP_DONE: "Follow-up done",
     EventKind.SLACK_PROBLEM: "Slack problem",
     EventKind.POSTMORTEM_UPLOADED: "Post-mortem draft",
+    EventKind.ALERT_ATTACHED: "Alert",
+    EventKind.ALERT_RESOLVED: "Alert resolved",
+    EventKind.PAGE_REQUESTED: "Page",
+    EventKind.PAGE_SENT: "Paged",
+    EventKind.PAGE_FAILED: "Page failed",
+    EventKind.PAGE_ACKNOWLEDGED: "Page acknowledged",
+    EventKind.PAGE_RESOLVED: "Page resolved",
+    EventKind.CHANGES_SHOWN: "Recent changes",
 }
 
 SELF_DESCRIBING = frozenset(
@@ -83,6 +91,14 @@ SELF_DESCRIBING = frozenset(
         EventKind.REMINDER_SNOOZED,
         EventKind.UPDATE_MISSED,
         EventKind.ESCALATED,
+        EventKind.ALERT_ATTACHED,
+        EventKind.ALERT_RESOLVED,
+        EventKind.PAGE_REQUESTED,
+        EventKind.PAGE_SENT,
+        EventKind.PAGE_FAILED,
+        EventKind.PAGE_ACKNOWLEDGED,
+        EventKind.PAGE_RESOLVED,
+        EventKind.CHANGES_SHOWN,
     }
 )
 

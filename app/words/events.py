@@ -106,6 +106,38 @@ def _uploaded(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
     return f"Post-mortem draft uploaded to the channel{asked}"
 
 
+def _alert_attached(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    how = "declared the incident" if d.get("declared") else "attached"
+    link = f" ({d['link']})" if d.get("link") else ""
+    return f"Alert {how} from {d.get('source')}: {s.text(e.text)}{link}"
+
+
+def _alert_resolved(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    link = f" ({d['link']})" if d.get("link") else ""
+    return f"Alert resolved in {d.get('source')}: {s.text(e.text)}{link}"
+
+
+def _page_requested(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    by = f" by {s.person(e.actor_id)}" if e.actor_id else " on declare"
+    return f"Paging team {d.get('team')} through {_pager(d)} (asked{by})"
+
+
+def _page_failed(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    return f"Paging team {d.get('team')} through {_pager(d)} failed: {d.get('error')}"
+
+
+def _pager(d: Mapping[str, Any]) -> str:
+    return {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}.get(str(d.get("pager")), str(d.get("pager")))
+
+
+def _changes_shown(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    changes = d.get("changes") or []
+    services = ", ".join(d.get("services") or ()) or "every service"
+    if not changes:
+        return f"No changes recorded for {services} since {d.get('since')}"
+    return f"{len(changes)} recent change{'s' if len(changes) != 1 else ''} shown for {services}"
+
+
 Sentence = Callable[[Fact, Mapping[str, Any], str, Style], str]
 
 _SENTENCES: dict[str, Sentence] = {
@@ -135,6 +167,14 @@ _SENTENCES: dict[str, Sentence] = {
     EventKind.FOLLOWUP_ADDED: _followup_added,
     EventKind.FOLLOWUP_DONE: lambda e, d, ref, s: f"Follow-up done: {s.text(e.text)}",
     EventKind.POSTMORTEM_UPLOADED: _uploaded,
+    EventKind.ALERT_ATTACHED: _alert_attached,
+    EventKind.ALERT_RESOLVED: _alert_resolved,
+    EventKind.PAGE_REQUESTED: _page_requested,
+    EventKind.PAGE_SENT: lambda e, d, ref, s: f"Team {d.get('team')} paged through {_pager(d)}",
+    EventKind.PAGE_FAILED: _page_failed,
+    EventKind.PAGE_ACKNOWLEDGED: lambda e, d, ref, s: f"Page to team {d.get('team')} acknowledged in {_pager(d)}",
+    EventKind.PAGE_RESOLVED: lambda e, d, ref, s: f"Page to team {d.get('team')} resolved in {_pager(d)}",
+    EventKind.CHANGES_SHOWN: _changes_shown,
 }
 
 

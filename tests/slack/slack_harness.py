@@ -7,6 +7,8 @@ listeners to finish and then delivers the outbox until nothing is due, with the 
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy import select
 
 from app.delivery.handlers import build_handlers, dead_letters
 from app.http.wsgi import make_wsgi_app
+from app.integrations import webhooks
 from app.runtime import Runtime
 from app.sandbox.client import Result, SlackClientSimulator
 from app.sandbox.models import Message
@@ -45,6 +48,15 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+@dataclasses.dataclass(frozen=True)
+class WebhookAnswer:
+    status: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
 class Harness:
     def __init__(self, *, workspace: Workspace, slack: SlackClientSimulator, app: App, deps: Deps, clock: Clock):
         self.workspace = workspace
@@ -64,16 +76,49 @@ class Harness:
     def _use(self, deps: Deps, app: App) -> None:
         self.deps = deps
         self.app = app
-        self.wsgi = make_wsgi_app(app)
+        self.wsgi = make_wsgi_app(app, webhooks=webhooks(deps))
         self.handlers = build_handlers(deps)
         self.observe = dead_letters.observer(deps)  # as the server's outbox worker does
 
     def use_owners(self, owners: Any) -> None:
         """Serve with this ownership map from now on: the app and its handlers are built again around it, as
         `incidents serve` builds them at start-up (Deps are never changed after they are built)."""
+        self.use_deps(owners=owners)
+
+    def use_deps(self, **changes: Any) -> None:
+        """Serve with these Deps fields changed (settings, owners, pagers, alert_rules, ...) from now on: the
+        app, its webhooks and its handlers are built again around them, as at start-up."""
         shutdown(self.app)
-        deps = dataclasses.replace(self.deps, owners=owners)
+        deps = dataclasses.replace(self.deps, **changes)
         self._use(deps, build_app(deps))
+
+    def post(
+        self, path: str, body: bytes | Any, headers: dict[str, str] | None = None, *, method: str = "POST"
+    ) -> WebhookAnswer:
+        """Send a request to one of the bot's webhooks (alerts, change events) through the real WSGI app; `body`
+        that is not bytes is sent as JSON. Header names as on the wire (`Authorization`, `X-Hub-Signature-256`)."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "CONTENT_LENGTH": str(len(raw)),
+            "CONTENT_TYPE": "application/json",
+            "wsgi.input": io.BytesIO(raw),
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "3000",
+            "wsgi.url_scheme": "http",
+        }
+        for name, value in (headers or {}).items():
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ[key] = value
+            else:
+                environ[f"HTTP_{key}"] = value
+        status: list[str] = []
+        chunks = self.wsgi(environ, lambda s, h, *a: status.append(s))
+        text = b"".join(chunks).decode()
+        return WebhookAnswer(int(status[0].split()[0]), text)
 
     def resend_last(self) -> Result:
         """Deliver the last request again, byte for byte (as Slack does when it retries)."""
