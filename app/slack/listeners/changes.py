@@ -11,7 +11,7 @@ import difflib
 from datetime import timedelta
 
 from slack_bolt import App
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from app.observability import request_log
 from app.slack.blocks.changes import MAX_SHOWN, changes_blocks, changes_text
@@ -113,7 +113,7 @@ def _known(ctx: CommandContext, query: str) -> str | None:
         if match is not None:
             return match.service.name
     with ctx.deps.runtime.sessions() as session:
-        recorded = list(session.scalars(select(distinct(ChangeEvent.service))))
+        recorded = list(session.scalars(select(ChangeEvent.service).distinct()))
     same = [s for s in recorded if s.lower() == query.strip().lower()]
     if same:
         return same[0]

@@ -7,12 +7,16 @@ import copy
 import hashlib
 import hmac
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from incidents.models import ChangeEvent
+from app.sandbox.models import Message
+from app.slack.ids import ChangesBlock
+from incidents.models import ChangeEvent, TimelineEvent
+from incidents.timeline import EventKind
 from tests.slack.slack_harness import Harness, WebhookAnswer
 
 MAP = Path(__file__).with_name("ownership.yml")
@@ -124,3 +128,26 @@ def stored(bot: Harness) -> list[ChangeEvent]:
     """Every change event stored, oldest first."""
     with bot.runtime.sessions() as session:
         return list(session.scalars(select(ChangeEvent).order_by(ChangeEvent.id)))
+
+
+def change(service: str, kind: str, summary: str, at: datetime, **more: Any) -> dict[str, Any]:
+    """Our JSON for one change."""
+    return {"service": service, "kind": kind, "summary": summary, "occurred_at": at.isoformat(), **more}
+
+
+def changes_messages(bot: Harness, channel_id: str) -> list[Message]:
+    """The bot's "What changed recently" messages in a channel, oldest first."""
+    return [
+        m
+        for m in bot.workspace.messages(channel_id)
+        if m.user == bot.workspace.bot.id and any(b.get("block_id") == ChangesBlock.HEADER for b in m.blocks)
+    ]
+
+
+def shown_events(bot: Harness, number: int = 1) -> list[TimelineEvent]:
+    return bot.events(number, EventKind.CHANGES_SHOWN)
+
+
+def listed(message: Message) -> list[str]:
+    """The change lines of a message (its section blocks), top first."""
+    return [b["text"]["text"] for b in message.blocks if b.get("type") == "section"]
