@@ -10,6 +10,7 @@ shown is put on the timeline (CHANGES_SHOWN) once per effect. No Slack here.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
@@ -92,6 +93,8 @@ def check(change: NewChange, *, now: datetime) -> dict[str, Any]:
             problems.append(f"{name}: is empty")
         elif len(value) > LIMITS[name]:
             problems.append(f"{name}: is {len(value)} characters; at most {LIMITS[name]}")
+        elif not storable(value):
+            problems.append(f"{name}: has a NUL character or half of a UTF-16 surrogate pair; send plain text")
         return value
 
     values: dict[str, Any] = {
@@ -106,20 +109,43 @@ def check(change: NewChange, *, now: datetime) -> dict[str, Any]:
     except InvalidInput as exc:
         problems.append(str(exc))
     link = text("link", change.link) or None
-    if link is not None and not link.lower().startswith(("http://", "https://")):
+    if link is not None and (not link.lower().startswith(("http://", "https://")) or " " in link):
         problems.append(f"link: {link[:80]!r} is not an http:// or https:// URL")
     values["link"] = link
     values["external_id"] = text("external_id", change.external_id) or None
     occurred = change.occurred_at or now
     if occurred.tzinfo is None:
         occurred = occurred.replace(tzinfo=UTC)
+    try:
+        occurred = occurred.astimezone(UTC)
+    except OverflowError:
+        problems.append(f"occurred_at: {occurred.isoformat()} is out of range")
+        occurred = now
     if occurred > now + FUTURE_SLACK:
         problems.append(f"occurred_at: {occurred.isoformat()} is in the future")
     values["occurred_at"] = occurred
     values["details"] = dict(change.details or {})
+    try:
+        details = json.dumps(values["details"], allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        problems.append("details: must be a JSON object (no NaN or Infinity, not nested too deeply)")
+    else:
+        if not storable(details.replace("\\u0000", "\x00")):
+            problems.append("details: has a NUL character or half of a UTF-16 surrogate pair; send plain text")
     if problems:
         raise InvalidInput("; ".join(problems))
     return values
+
+
+def storable(text: str) -> bool:
+    """Text every database takes: no NUL (PostgreSQL refuses it), no lone surrogate (not UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def record(session: Session, change: NewChange, *, now: datetime) -> Recorded:

@@ -47,7 +47,7 @@ def change_events(deps: Deps) -> Endpoint:
         if token is None:
             raise Rejected(404, "change events are not enabled on this bot: set CHANGE_EVENTS_TOKEN")
         require_bearer(request, token.get_secret_value())
-        return store(deps, formats.read(request.json(), source=API_SOURCE))
+        return store(deps, formats.read(parsed(request), source=API_SOURCE))
 
     return endpoint
 
@@ -69,16 +69,24 @@ def github_deployments(deps: Deps) -> Endpoint:
         if not delivery:
             raise Rejected(400, "the X-GitHub-Delivery header is missing")
         try:
-            parsed = DeploymentStatusEvent.model_validate(request.json())
+            status_event = DeploymentStatusEvent.model_validate(parsed(request))
         except ValidationError as exc:
             problems = formats.field_errors(exc)
             raise Rejected(400, "not a deployment_status event: " + "; ".join(problems), details=problems) from None
-        if parsed.state not in RECORDED_STATES:
-            reason = f"deployment state {parsed.state} is not recorded (only {', '.join(RECORDED_STATES)})"
+        if status_event.state not in RECORDED_STATES:
+            reason = f"deployment state {status_event.state} is not recorded (only {', '.join(RECORDED_STATES)})"
             return Answer(202, {"ok": True, "ignored": reason})
-        return store(deps, [parsed.change(delivery=delivery)])
+        return store(deps, [status_event.change(delivery=delivery)])
 
     return endpoint
+
+
+def parsed(request: Request) -> Any:
+    """The body as JSON; a document nested too deeply for the parser is refused like any bad JSON."""
+    try:
+        return request.json()
+    except RecursionError:
+        raise Rejected(400, "the body is nested too deeply; send a flat JSON document") from None
 
 
 def store(deps: Deps, items: list[NewChange]) -> Answer:
