@@ -2,8 +2,9 @@
 
 On declare (`incidents.changes.request_on_declare`) the services are the incident's and, from the ownership
 map, what they depend on, since CHANGES_WINDOW_HOURS before the declaration; `/incident changes` asks with its
-own services and window. No service named: every service's changes. Waits (NotReady) until the channel exists
-and its card is posted, so the card stays the first message.
+own services and window. No service named: every service's changes; nothing recorded: one line that says so.
+A bot that takes no change events (neither CHANGE_EVENTS_TOKEN nor GITHUB_WEBHOOK_SECRET set) posts nothing on
+declare. Waits (NotReady) until the channel exists and its card is posted, so the card stays the first message.
 
 Idempotent and resumable: the list is read once, when it is first sent, and kept on the outbox row (a retry
 posts and records the same list); the post goes through `post_once` (marked before the call, adopted by its
@@ -28,6 +29,9 @@ from incidents.models import Incident, OutboxMessage
 from incidents.outbox import Handler, NotReady
 
 
+NOT_ENABLED = "no change events come in (neither CHANGE_EVENTS_TOKEN nor GITHUB_WEBHOOK_SECRET is set)"
+
+
 def handlers(deps: Deps) -> dict[str, Handler]:
     return {Effect.SHOW_CHANGES: ShowChanges(deps)}
 
@@ -38,6 +42,10 @@ class ShowChanges:
         self.sessions = deps.runtime.sessions
 
     def __call__(self, message: OutboxMessage) -> dict[str, Any]:
+        settings = self.deps.settings
+        declared = message.payload.get("trigger") == changes.DECLARED
+        if declared and settings.change_events_token is None and settings.github_webhook_secret is None:
+            return {"skipped": NOT_ENABLED}
         incident = load(self.sessions, message)
         channel_id = require_channel(self.sessions, incident)
         if not incident.card_ts and not setup_gave_up(self.sessions, incident.id):

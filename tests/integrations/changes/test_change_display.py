@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from app.delivery.handlers.changes import NOT_ENABLED
 from app.slack.blocks.changes import MAX_SHOWN
 from app.slack.blocks.facts import event_mrkdwn
 from incidents.effects import Effect
@@ -126,3 +127,11 @@ def test_a_redelivery_never_posts_twice_nor_records_twice(bot: Harness) -> None:
     bot.settle()
     assert len(changes_messages(bot, incident.channel_id)) == 1  # found by its block id, adopted
     assert len(shown_events(bot)) == 1
+
+
+def test_a_bot_that_takes_no_change_events_posts_nothing_on_declare(harness: Harness) -> None:
+    incident = harness.declare(services=["checkout"])
+    assert changes_messages(harness, incident.channel_id) == []
+    assert shown_events(harness) == []
+    [row] = harness.outbox(Effect.SHOW_CHANGES)
+    assert row.result == {"skipped": NOT_ENABLED}
