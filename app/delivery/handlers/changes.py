@@ -28,7 +28,6 @@ from incidents.effects import Effect
 from incidents.models import Incident, OutboxMessage
 from incidents.outbox import Handler, NotReady
 
-
 NOT_ENABLED = "no change events come in (neither CHANGE_EVENTS_TOKEN nor GITHUB_WEBHOOK_SECRET is set)"
 
 
