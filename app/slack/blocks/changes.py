@@ -32,8 +32,9 @@ def _moment(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def _names(names: Sequence[str]) -> str:
-    return ", ".join(f"*{md(n, 100)}*" for n in names)
+def _names(names: Sequence[str], most: int = 10) -> str:
+    shown = ", ".join(f"*{md(n, 100)}*" for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def scope_line(shown: Shown) -> str:
@@ -73,11 +74,12 @@ def change_line(change: Mapping[str, Any], now: datetime) -> str:
     if change.get("version"):
         version = md(change["version"], 100).replace("`", "'")
         parts.append(f"`{version}`")
+    when = f"{ago(at, now)} ({date(at)})"
     link = change.get("link")
-    if link and link.lower().startswith(("http://", "https://")) and not any(c in link for c in "<>| "):
-        parts.append(f"<{link}|details>")
-    parts.append(f"{ago(at, now)} ({date(at)})")
-    return cut(" · ".join(parts), SECTION_MAX)
+    linked = f"<{link}|details>" if link and link.lower().startswith(("http://", "https://")) else ""
+    if linked and not any(c in link for c in "<>| ") and len(" · ".join([*parts, linked, when])) <= SECTION_MAX:
+        parts.append(linked)  # a link too long to fit is left out rather than cut in half
+    return " · ".join([*parts, when])
 
 
 def changes_text(shown: Shown) -> str:
