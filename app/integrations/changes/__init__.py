@@ -68,6 +68,8 @@ def github_deployments(deps: Deps) -> Endpoint:
         delivery = request.header("x-github-delivery").strip()
         if not delivery:
             raise Rejected(400, "the X-GitHub-Delivery header is missing")
+        if request.header("content-type").lower().startswith("application/x-www-form-urlencoded"):
+            raise Rejected(415, "the webhook sends a form: set its content type to application/json in GitHub")
         try:
             status_event = DeploymentStatusEvent.model_validate(parsed(request))
         except ValidationError as exc:

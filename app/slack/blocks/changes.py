@@ -1,4 +1,5 @@
-""" "What changed recently": the change events for an incident's services and what they depend on, newest first.
+"""The "What changed recently" message: the change events for an incident's services and what they depend on,
+newest first.
 
 Rendered from the list as read when the message is sent (`shown`: services, dependencies, since, as_of,
 changes as `incidents.changes.as_data` keeps them, total), so what the channel shows is what the timeline

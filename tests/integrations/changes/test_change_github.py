@@ -104,3 +104,17 @@ def test_without_a_secret_configured_the_endpoint_says_how_to_turn_it_on(harness
     answer = post_github(harness, deployment_status())
     assert answer.status == 404
     assert "set GITHUB_WEBHOOK_SECRET" in answer.json()["error"]
+
+
+def test_a_webhook_set_to_send_a_form_is_told_to_send_json(bot: Harness) -> None:
+    body = b"payload=" + json.dumps(deployment_status()).encode()
+    headers = {
+        "X-GitHub-Event": "deployment_status",
+        "X-GitHub-Delivery": "d-form",
+        "X-Hub-Signature-256": sign(body),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    answer = bot.post("/changes/github", body, headers)
+    assert answer.status == 415
+    assert answer.json()["error"] == "the webhook sends a form: set its content type to application/json in GitHub"
+    assert stored(bot) == []
