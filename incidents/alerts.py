@@ -33,6 +33,7 @@ from incidents import outbox, service
 from incidents.alert_rules import AlertRules
 from incidents.db import dialect_insert
 from incidents.effects import Effect
+from incidents.errors import InvalidTransition
 from incidents.models import Alert, AlertAction, AlertStatus, Counter, Incident, Status
 from incidents.process import Process
 from incidents.timeline import EventKind, record
@@ -275,6 +276,16 @@ def _resolve(session: Session, alert: IncomingAlert, *, now: datetime) -> str:
 
 def get_alert(session: Session, alert_id: int) -> Alert | None:
     return session.get(Alert, alert_id)
+
+
+def refuse_if_declared(session: Session, alert_id: int, *, declare_key: str) -> None:
+    """A second form opened from the same triage message: the alert is already another incident's."""
+    row = session.get(Alert, alert_id)
+    if row is None or row.incident_id is None:
+        return
+    incident = session.get(Incident, row.incident_id)
+    if incident is not None and incident.declare_key != declare_key:
+        raise InvalidTransition(f"This alert is already {incident.ref}; join its channel instead.")
 
 
 def attach_declared(session: Session, alert_id: int, incident: Incident, *, now: datetime) -> Alert | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -39,7 +40,7 @@ def rejected(exc: ValidationError, what: str) -> Rejected:
 
 
 def check_text(value: Any, path: str = "") -> None:
-    """Strings the database can store: no NUL characters, no lone surrogates (400 naming where)."""
+    """Values the database can store: no NUL characters, no lone surrogates, no NaN or Infinity (400 naming where)."""
     if isinstance(value, str):
         if "\x00" in value:
             raise Rejected(400, f"{path or '(the body)'}: text may not contain NUL characters")
@@ -47,6 +48,8 @@ def check_text(value: Any, path: str = "") -> None:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise Rejected(400, f"{path or '(the body)'}: text is not valid Unicode (a lone surrogate)") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise Rejected(400, f"{path or '(the body)'}: numbers must be finite (not NaN or Infinity)")
     elif isinstance(value, Mapping):
         for key, item in value.items():
             check_text(key, path)
