@@ -88,7 +88,8 @@ def test_yaml_syntax_durations_and_a_missing_triage_channel(tmp_path: Path) -> N
     assert problems(tmp_path, "sources: {ci: [\n")[0].startswith("rules.yml:2: YAML syntax error")
     text = "sources:\n" + GOOD_SOURCE + "group_window: half an hour\nseverity: {default: SEV3}\n"
     assert problems(tmp_path, text) == [
-        "rules.yml:3: alert rules: group_window: 'half an hour' is not a duration; write a number and s, m, h or d (30m)"
+        "rules.yml:3: alert rules: group_window: 'half an hour' is not a duration; "
+        "write a number and s, m, h or d (30m)"
     ]
     text = "sources:\n" + GOOD_SOURCE + "severity: {default: SEV3}\nrules:\n  - {action: declare}\n"
     load_rules_ok = tmp_path / "ok.yml"
