@@ -149,10 +149,11 @@ def request_page(
             answer={},
         )
         .on_conflict_do_nothing(index_elements=["incident_id", "team"])
-    )
+        .returning(Page.id)
+    ).scalar()
     page = find(session, incident.id, team)
     assert page is not None
-    if not inserted.rowcount:
+    if inserted is None:  # the team was paged already (by this request's rival too: the row it committed)
         return Requested(page, created=False)
     record(
         session,
