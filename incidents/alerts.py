@@ -26,7 +26,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incidents import outbox, service
@@ -122,45 +121,46 @@ def _fire(
     now: datetime,
     process: Process,
 ) -> str:
-    existing = _firing(session, alert.source, alert.dedup_key)
-    if existing is not None:
-        return "duplicates"
     action = rules.action_for(alert.labels)
-    row = Alert(
-        source=alert.source,
-        dedup_key=alert.dedup_key,
-        status=AlertStatus.FIRING.value,
-        action=AlertAction.IGNORED.value if action == "ignore" else AlertAction.TRIAGE.value,
-        title=_title(alert),
-        severity=rules.severity_for(alert.severity),
-        service=service_name,
-        link=alert.link,
-        labels=dict(alert.labels),
-        details=dict(alert.details),
-        starts_at=alert.starts_at or now,
-        ends_at=None,
-        received_at=now,
-        last_received_at=now,
+    values = {
+        "source": alert.source,
+        "dedup_key": alert.dedup_key,
+        "status": AlertStatus.FIRING.value,
+        "action": AlertAction.IGNORED.value if action == "ignore" else AlertAction.TRIAGE.value,
+        "title": _title(alert),
+        "severity": rules.severity_for(alert.severity),
+        "service": service_name,
+        "link": alert.link,
+        "labels": dict(alert.labels),
+        "details": dict(alert.details),
+        "starts_at": alert.starts_at or now,
+        "received_at": now,
+        "last_received_at": now,
+    }
+    incident = None if action == "ignore" else _open_incident_for(session, values, rules=rules, now=now)
+    if incident is not None:
+        values |= {"incident_id": incident.id, "action": AlertAction.ATTACHED.value}
+    # One statement: stored, or (the same alert firing already, however concurrently) nothing at all.
+    table = Alert.__table__
+    insert = dialect_insert(session, table).values(**values)  # a Core insert: no ORM bookkeeping per row
+    insert = insert.on_conflict_do_nothing(
+        index_elements=[table.c.source, table.c.dedup_key], index_where=table.c.resolved_at.is_(None)
     )
-    try:
-        with session.begin_nested():  # the same alert arriving twice at once: the loser is a duplicate
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        if _firing(session, alert.source, alert.dedup_key) is None:
-            raise
+    alert_id = session.scalar(insert.returning(table.c.id))
+    if alert_id is None:
         return "duplicates"
     if action == "ignore":
         return "ignored"
-    incident = _open_incident_for(session, row, rules=rules, now=now)
     if incident is not None:
-        attach(session, row, incident, now=now)
+        _record_attached(session, incident, alert_id, values, now=now, declared=False)
         return "attached"
     if action == "declare":
+        row = session.get(Alert, alert_id)
+        assert row is not None
         declare_for(session, row, now=now, process=process, summary=_summary(alert))
         return "declared"
     outbox.enqueue(
-        session, kind=Effect.TRIAGE_ALERT, key=f"triage_alert:{row.id}", now=now, payload={"alert_id": row.id}
+        session, kind=Effect.TRIAGE_ALERT, key=f"triage_alert:{alert_id}", now=now, payload={"alert_id": alert_id}
     )
     return "triaged"
 
@@ -175,29 +175,31 @@ def _summary(alert: IncomingAlert) -> str:
     return text[: service.TEXT_MAX]
 
 
-def _open_incident_for(session: Session, row: Alert, *, rules: AlertRules, now: datetime) -> Incident | None:
+def _open_incident_for(
+    session: Session, alert: Mapping[str, Any], *, rules: AlertRules, now: datetime
+) -> Incident | None:
     """The open incident of the alert's group that was declared, or got an alert, within the grouping window."""
     since = now - rules.group_window
     recent = (
-        select(Alert.incident_id)
-        .join(Incident, Incident.id == Alert.incident_id)
-        .where(Alert.received_at >= since, Alert.id != row.id, Incident.status != Status.RESOLVED.value)
+        select(Incident)
+        .join(Alert, Alert.incident_id == Incident.id)
+        .where(Alert.received_at >= since, Incident.status != Status.RESOLVED.value)
         .order_by(Alert.received_at.desc(), Alert.id.desc())
         .limit(1)
     )
-    if row.service:
-        recent = recent.where(Alert.service == row.service)
+    if alert["service"]:
+        recent = recent.where(Alert.service == alert["service"])
     else:
-        recent = recent.where(Alert.service.is_(None), Alert.source == row.source, Alert.title == row.title)
-    incident_id = session.scalar(recent)
-    if incident_id is None and row.service:
+        recent = recent.where(Alert.service.is_(None), Alert.source == alert["source"], Alert.title == alert["title"])
+    incident = session.scalar(recent)
+    if incident is None and alert["service"]:
         declared = session.scalars(
             select(Incident)
             .where(Incident.status != Status.RESOLVED.value, Incident.declared_at >= since)
             .order_by(Incident.declared_at.desc())
         )
-        incident_id = next((i.id for i in declared if row.service in (i.services or [])), None)
-    return session.get(Incident, incident_id) if incident_id is not None else None
+        incident = next((i for i in declared if alert["service"] in (i.services or [])), None)
+    return incident
 
 
 def declare_key(row: Alert) -> str:
@@ -227,21 +229,29 @@ def attach(session: Session, row: Alert, incident: Incident, *, now: datetime, d
     """The alert joins the incident; on its timeline with its link."""
     row.incident_id = incident.id
     row.action = AlertAction.DECLARED.value if declared else AlertAction.ATTACHED.value
+    fields = {c: getattr(row, c) for c in ("source", "service", "severity", "link", "title", "starts_at")}
+    _record_attached(session, incident, row.id, fields, now=now, declared=declared)
+
+
+def _record_attached(
+    session: Session, incident: Incident, alert_id: int, alert: Mapping[str, Any], *, now: datetime, declared: bool
+) -> None:
+    starts_at = alert["starts_at"]
     record(
         session,
         incident,
         EventKind.ALERT_ATTACHED,
-        row.title,
+        alert["title"],
         now=now,
-        occurred_at=row.starts_at if row.starts_at <= now else now,
+        occurred_at=starts_at if starts_at <= now else now,
         source="alert",
-        source_key=f"alert:{row.id}",
+        source_key=f"alert:{alert_id}",
         data={
-            "source": row.source,
-            "alert_id": row.id,
-            "service": row.service,
-            "severity": row.severity,
-            "link": row.link,
+            "source": alert["source"],
+            "alert_id": alert_id,
+            "service": alert["service"],
+            "severity": alert["severity"],
+            "link": alert["link"],
             "declared": declared,
         },
     )
