@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from app.postmortem.render import render_markdown
 from incidents.models import Alert, Incident, OutboxMessage, TimelineEvent
+from incidents.postmortem import build
+from incidents.queries import get_incident
 from tests.integrations.alerts.alert_helpers import (
     AM_AUTH,
     CI_AUTH,
@@ -299,3 +302,15 @@ def test_an_alert_without_a_fingerprint_is_keyed_by_its_labels(alerting: Harness
 
 def test_without_rules_there_is_no_alert_endpoint(harness: Harness) -> None:
     assert harness.post("/alerts/prometheus", am_payload(), AM_AUTH).status == 404
+
+
+def test_the_post_mortem_says_an_alert_declared_it_and_lists_its_alerts(alerting: Harness) -> None:
+    alerting.post("/alerts/prometheus", am_payload(am_alert("A", fingerprint="a1")), AM_AUTH)
+    alerting.clock.advance(minutes=2)
+    alerting.post("/alerts/prometheus", am_payload(am_alert("B", fingerprint="b1", summary="Latency up")), AM_AUTH)
+    with alerting.runtime.sessions() as session:
+        data = build(session, get_incident(session, 1), now=alerting.clock(), process=alerting.runtime.process)
+    draft = render_markdown(data)
+    assert "| Declared by | an alert |" in draft
+    assert "Alert declared the incident from prometheus: Checkout 5xx above 5%" in draft
+    assert "Alert attached from prometheus: Latency up (http://prometheus.example.com:9090/graph" in draft
