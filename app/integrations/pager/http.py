@@ -16,10 +16,10 @@ MAX_AFTER = 3600.0
 
 
 def post(
-    client: httpx.Client, vendor: str, url: str, *, json: dict[str, Any], headers: dict[str, str] | None = None
+    http: httpx.Client, vendor: str, url: str, *, json: dict[str, Any], headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
     try:
-        response = client.post(url, json=json, headers=headers)
+        response = http.post(url, json=json, headers=headers)
     except httpx.TimeoutException:
         raise PagerUnavailable(f"{vendor} did not answer in time") from None
     except httpx.HTTPError as exc:

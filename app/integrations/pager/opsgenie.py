@@ -33,7 +33,7 @@ class Opsgenie:
 
     def __init__(self, base_url: str, *, timeout: float, transport: httpx.BaseTransport | None = None):
         self.base = f"{base_url.rstrip('/')}/v2/alerts"
-        self.client = httpx.Client(timeout=timeout, transport=transport)
+        self.http = httpx.Client(timeout=timeout, transport=transport)
 
     def trigger(self, call: PageCall) -> dict[str, Any]:
         links = "\n".join(f"{text}: {url}" for text, url in call.links)
@@ -59,7 +59,7 @@ class Opsgenie:
         return f"{self.base}/{quote(call.dedup_key[:ALIAS_MAX], safe='')}/{action}?identifierType=alias"
 
     def _post(self, url: str, call: PageCall, body: dict[str, Any]) -> dict[str, Any]:
-        return post(self.client, "Opsgenie", url, json=body, headers={"Authorization": f"GenieKey {call.secret}"})
+        return post(self.http, "Opsgenie", url, json=body, headers={"Authorization": f"GenieKey {call.secret}"})
 
 
 def _cut(text: str, limit: int) -> str:

@@ -29,7 +29,7 @@ class PagerDuty:
 
     def __init__(self, base_url: str, *, timeout: float, transport: httpx.BaseTransport | None = None):
         self.url = f"{base_url.rstrip('/')}/v2/enqueue"
-        self.client = httpx.Client(timeout=timeout, transport=transport)
+        self.http = httpx.Client(timeout=timeout, transport=transport)
 
     def trigger(self, call: PageCall) -> dict[str, Any]:
         event = self._event(call, "trigger")
@@ -52,4 +52,4 @@ class PagerDuty:
         return {"routing_key": call.secret, "event_action": action, "dedup_key": call.dedup_key}
 
     def _send(self, event: dict[str, Any]) -> dict[str, Any]:
-        return post(self.client, "PagerDuty", self.url, json=event)
+        return post(self.http, "PagerDuty", self.url, json=event)
