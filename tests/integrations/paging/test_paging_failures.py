@@ -93,6 +93,6 @@ def test_the_keys_never_reach_the_logs_or_the_database(
         from sqlalchemy import text
 
         for table in ("pages", "outbox", "timeline_events"):
-            everything += repr(session.execute(text(f"SELECT * FROM {table}")).all())  # noqa: S608 - fixed names
+            everything += repr(session.execute(text(f"SELECT * FROM {table}")).all())
     for secret in KEYS.values():
         assert secret not in everything
