@@ -11,9 +11,11 @@ Each normalized alert (`IncomingAlert`) is, in order:
 A resolved alert marks its row resolved and, when it is attached, says so on the timeline and in the incident
 channel. The incident itself is never resolved here: that stays a person's decision.
 
-Storms: requests for one service are serialized inside their transactions by an upsert on the `counters` row
-`alert_group:<service>` (PostgreSQL holds its lock until commit; SQLite has one writer at a time), taken in a
-fixed order, so a thousand concurrent alerts for one service make one incident."""
+Storms: requests for one service are serialized inside their transactions: on PostgreSQL by a transaction-scoped
+advisory lock named after the service (`pg_advisory_xact_lock`, held until commit; taken in a fixed order, so
+two requests never wait for each other crosswise); SQLite has one writer at a time already. A thousand
+concurrent alerts for one service make one incident. (An advisory lock rather than an upsert on a `counters`
+row: that row would get a new version per alert, and a storm would leave a chain of dead versions to walk.)"""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incidents import outbox, service
@@ -33,7 +35,7 @@ from incidents.alert_rules import AlertRules
 from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.errors import InvalidTransition
-from incidents.models import Alert, AlertAction, AlertStatus, Counter, Incident, Status
+from incidents.models import Alert, AlertAction, AlertStatus, Incident, Status
 from incidents.process import Process
 from incidents.timeline import EventKind, record
 
@@ -93,17 +95,17 @@ def _service_of(alert: IncomingAlert, rules: AlertRules, find_service: ServiceFi
     return find_service(value)
 
 
-def _group_key(alert: IncomingAlert, service_name: str | None) -> str:
-    """Alerts of one group are serialized: one service, or (no service known) one source and title."""
-    name = f"alert_group:{service_name}" if service_name else f"alert_group:?{alert.source}:{alert.title}"
-    if len(name) <= 40:
-        return name
-    return "alert_group:#" + hashlib.sha256(name.encode()).hexdigest()[:27]
+def _group_key(alert: IncomingAlert, service_name: str | None) -> int:
+    """Alerts of one group are serialized: one service, or (no service known) one source and title. The key is a
+    64-bit number (what PostgreSQL's advisory locks take) from the group's name."""
+    name = f"alert_group:{service_name}" if service_name else f"alert_group:?{alert.source}:{_title(alert)}"
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
-def _lock_group(session: Session, name: str) -> None:
-    upsert = dialect_insert(session, Counter).values(name=name, value=1)
-    session.execute(upsert.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1}))
+def _lock_group(session: Session, key: int) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    # SQLite: the transaction began with BEGIN IMMEDIATE, so it is the only writer already.
 
 
 def _firing(session: Session, source: str, dedup_key: str) -> Alert | None:
@@ -184,7 +186,7 @@ def _open_incident_for(
         select(Incident)
         .join(Alert, Alert.incident_id == Incident.id)
         .where(Alert.received_at >= since, Incident.status != Status.RESOLVED.value)
-        .order_by(Alert.received_at.desc(), Alert.id.desc())
+        .order_by(Alert.received_at.desc())  # ix_alerts_service_received read backwards: one row, however many
         .limit(1)
     )
     if alert["service"]:
