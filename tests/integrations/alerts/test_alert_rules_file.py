@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 
 from app.bootstrap import load_alert_rules
-from app.settings import Settings, SettingsError
+from app.cli.serve import run_server
+from app.runtime import Runtime
+from app.settings import Settings, SettingsError, load_settings
 from incidents.alert_rules import RulesError, load_rules
 from incidents.process import Process
 from tests.integrations.alerts.alert_helpers import RULES, SECRETS
+from tests.slack.slack_harness import BOT_TOKEN, SIGNING_SECRET
 
 GOOD_SOURCE = "  ci: {format: generic, bearer_token_env: CI_TOKEN}\n"
 ENV = {"CI_TOKEN": "x"}
@@ -111,3 +114,21 @@ def test_a_bad_rules_file_stops_start_up_with_file_and_line(tmp_path: Path, sett
     )
     assert "ALERT_RULES_PATH" in caught.value.problems[0]
     assert load_alert_rules(settings, Process()) is None  # unset: no alert endpoints
+
+
+def test_incidents_serve_stops_before_serving_when_the_rules_are_bad(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text("sources:\n  prom: {format: alertmanager, bearer_token_env: UNSET_ALERT_TOKEN_FOR_TEST}\n")
+    monkeypatch.delenv("UNSET_ALERT_TOKEN_FOR_TEST", raising=False)
+    settings = load_settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        alert_rules_path=str(path),
+    )
+    with pytest.raises(SettingsError) as caught:
+        run_server(Runtime(settings))  # raises before gunicorn starts
+    assert f"{path}:1: alert rules: missing required field 'severity'" in caught.value.problems
