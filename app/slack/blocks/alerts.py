@@ -30,7 +30,7 @@ def summary_block_id(alert_id: int) -> str:
 
 def labels_summary(labels: Mapping[str, str], *, skip: tuple[str, ...] = ()) -> str:
     shown = [(k, v) for k, v in sorted(labels.items()) if k not in skip]
-    text = ", ".join(f"{k}={v}" for k, v in shown[:LABELS_SHOWN])
+    text = ", ".join(f"{cut(str(k), 40)}={cut(str(v), 80)}" for k, v in shown[:LABELS_SHOWN])
     if len(shown) > LABELS_SHOWN:
         text += f" (+{len(shown) - LABELS_SHOWN} more)"
     return text
