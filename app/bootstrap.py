@@ -11,7 +11,9 @@ Everything the bot answers and does is listed in one place each: listeners and s
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,6 +28,7 @@ from app.delivery.handlers import build_handlers, dead_letters
 from app.delivery.worker import OutboxWorker
 from app.http.wsgi import WSGIApp, make_wsgi_app
 from app.integrations import webhooks
+from app.integrations.pager import build_pagers, check_keys
 from app.observability.health import metrics_app, readiness_for
 from app.observability.metrics import Metrics
 from app.runtime import Runtime
@@ -34,9 +37,11 @@ from app.slack.bolt_app import build_app, shutdown
 from app.slack.client import build_client
 from app.slack.deps import Deps
 from app.slack.readiness import SlackAuthCheck
+from incidents.alert_rules import AlertRules, RulesError, load_rules
 from incidents.models import OutboxMessage
 from incidents.outbox import RetryPolicy
 from incidents.owners import OwnershipMapError, OwnershipStore
+from incidents.process import Process
 
 logger = structlog.get_logger("app.bootstrap")
 VARIABLE = "OWNERSHIP_MAP_PATH"
@@ -96,12 +101,16 @@ def build_bot(
     metrics = Metrics(sessions=runtime.sessions, now=runtime.now, circuit=circuit)
     client = client or build_client(settings, meter=metrics.slack_meter())
     bell = Bell()
+    ownership = load_ownership(settings) if owners is True else owners or None
+    check_keys(ownership)  # a pager key variable the map names but nobody set stops start-up, naming it
     deps = Deps.build(
         runtime,
         client,
-        owners=load_ownership(settings) if owners is True else owners or None,
+        owners=ownership,
         metrics=metrics,
         wake_outbox=bell.ring,
+        pagers=build_pagers(settings),
+        alert_rules=load_alert_rules(settings, runtime.process),
     )
     tell_dead_letters = dead_letters.observer(deps)
 
@@ -140,6 +149,28 @@ def load_ownership(settings: Settings) -> OwnershipStore | None:
             [
                 f"{VARIABLE}: the ownership map has {count} problem{'' if count == 1 else 's'}; fix them "
                 f"(check with `incidents owners check`) or unset {VARIABLE}",
+                *(str(problem) for problem in exc.problems),
+            ]
+        ) from None
+
+
+def load_alert_rules(
+    settings: Settings, process: Process, environ: Mapping[str, str] | None = None
+) -> AlertRules | None:
+    """The alert routing rules, or None when ALERT_RULES_PATH is unset (no alert endpoints). A bad file, or a
+    secret's environment variable that is not set, stops start-up: `SettingsError` lists every problem as
+    `FILE:LINE: MESSAGE`."""
+    if not settings.alert_rules_path:
+        return None
+    try:
+        variables = os.environ if environ is None else environ
+        return load_rules(settings.alert_rules_path, environ=variables, process=process)
+    except RulesError as exc:
+        count = len(exc.problems)
+        raise SettingsError(
+            [
+                f"ALERT_RULES_PATH: the alert rules have {count} problem{'' if count == 1 else 's'}; fix them "
+                "or unset ALERT_RULES_PATH",
                 *(str(problem) for problem in exc.problems),
             ]
         ) from None

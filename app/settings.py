@@ -179,6 +179,9 @@ class Settings(BaseSettings):
             update_interval=timedelta(minutes=self.update_interval_minutes),
             interval_by_severity={k: timedelta(minutes=v) for k, v in self.update_interval_by_severity.items()},
             restrict_changes_to_role_holders=self.restrict_changes_to_role_holders,
+            page_on_declare_severities=frozenset(self.page_on_declare_severities),
+            pager_acknowledge_from_slack=self.pager_acknowledge_from_slack,
+            show_changes_on_declare=self.change_events_token is not None or self.github_webhook_secret is not None,
         )
 
     @field_validator("severities", mode="before")

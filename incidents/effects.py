@@ -22,4 +22,5 @@ class Effect(enum.StrEnum):
     PAGE_TRIGGER = "page_trigger"  # page a team through its pager (PagerDuty, Opsgenie)
     PAGE_ACKNOWLEDGE = "page_acknowledge"  # acknowledge a team's page (only when the settings say so)
     PAGE_RESOLVE = "page_resolve"  # resolve a team's page (the incident was resolved)
+    PAGE_OWNERS = "page_owners"  # page the teams owning services (the app reads the ownership map)
     SHOW_CHANGES = "show_changes"  # post "What changed recently" in the incident channel

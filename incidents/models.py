@@ -400,7 +400,7 @@ class ChangeEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(30))
-    summary: Mapped[str] = mapped_column(String(1000))
+    summary: Mapped[str] = mapped_column(String(1024))  # PagerDuty's limit for a change event's summary
     who: Mapped[str] = mapped_column(String(200), default="")
     version: Mapped[str] = mapped_column(String(200), default="")
     link: Mapped[str | None] = mapped_column(String(2000))

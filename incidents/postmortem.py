@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from incidents import changes as change_events
+from incidents import paging
 from incidents.durations import Durations, durations
 from incidents.followups import list_followups
 from incidents.models import Incident
@@ -101,6 +103,44 @@ class Action:
     done_at: datetime | None
 
 
+CHANGES_BEFORE = timedelta(hours=24)  # "Changes in the 24 hours before the incident"
+CHANGES_MAX = 100
+
+
+@dataclass(frozen=True)
+class ChangeBefore:
+    """A change event recorded for one of the incident's services (or what they depend on) in the 24 hours
+    before it was declared."""
+
+    service: str
+    kind: str
+    summary: str
+    who: str
+    version: str
+    link: str | None
+    occurred_at: datetime
+    before_declared: timedelta
+
+
+@dataclass(frozen=True)
+class PageSpell:
+    """One team paged for the incident (the `pages` row and its PAGE_* events): who asked, when it went out, was
+    acknowledged, resolved, the pager's last answer and the last failure."""
+
+    team: str
+    pager: str  # pagerduty | opsgenie
+    status: str  # requested | triggered | acknowledged | resolved | failed
+    requested_by: str | None  # None: paged automatically (declare, severity raised)
+    requested_at: datetime
+    message: str
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    answer: str  # the vendor's id or message
+    failures: tuple[str, ...]  # each PAGE_FAILED's error, oldest first
+    last_error: str | None
+
+
 @dataclass(frozen=True)
 class PostmortemData:
     ref: str
@@ -127,6 +167,11 @@ class PostmortemData:
     generated_at: datetime
     owners_known: bool = False  # an ownership map was consulted (so "no owner" means the map has none)
     people: dict[str, str] = field(default_factory=dict)  # Slack user id -> display name, when known
+    # Change events in the 24 hours before the declaration, newest first, for `changes_services` (the services
+    # named and what "What changed recently" added from the ownership map; empty: every service).
+    changes: tuple[ChangeBefore, ...] = ()
+    changes_services: tuple[str, ...] = ()
+    pages: tuple[PageSpell, ...] = ()  # the teams paged, in the order they were asked for
 
     @property
     def tz(self) -> ZoneInfo:
@@ -181,6 +226,7 @@ def build(
         for f in list_followups(session, incident)
     )
     services = tuple(AffectedService(name, owners_of(name) if owners_of else None) for name in incident.services)
+    changed_services = _changes_services(incident, timeline)
     severity_meaning = ""
     if process is not None:
         severity_meaning = next((s.meaning for s in process.severities if s.name == incident.severity), "")
@@ -211,10 +257,68 @@ def build(
         timezone=timezone,
         generated_at=now,
         owners_known=owners_of is not None,
+        changes_services=changed_services,
+        changes=changes_before(session, incident, changed_services),
+        pages=pages_of(session, incident, timeline),
     )
     if name_of is not None:
         data.people.update(_names(people_in(data, mentions), name_of))
     return data
+
+
+def pages_of(session: Session, incident: Incident, timeline: Iterable[Entry]) -> tuple[PageSpell, ...]:
+    """The incident's pages with the times their PAGE_* events say (the first of each)."""
+    entries = list(timeline)
+
+    def first(kind: EventKind, team: str) -> datetime | None:
+        return next((e.occurred_at for e in entries if e.kind == kind and e.data.get("team") == team), None)
+
+    spells = []
+    for page in paging.pages_of(session, incident.id):
+        failures = tuple(
+            str(e.data.get("error") or "")
+            for e in entries
+            if e.kind == EventKind.PAGE_FAILED and e.data.get("team") == page.team
+        )
+        spells.append(
+            PageSpell(
+                team=page.team,
+                pager=page.pager,
+                status=page.status,
+                requested_by=page.requested_by,
+                requested_at=page.requested_at,
+                message=page.message,
+                sent_at=first(EventKind.PAGE_SENT, page.team),
+                acknowledged_at=first(EventKind.PAGE_ACKNOWLEDGED, page.team),
+                resolved_at=first(EventKind.PAGE_RESOLVED, page.team),
+                answer=paging.summarize(page.answer or {}),
+                failures=failures,
+                last_error=page.last_error,
+            )
+        )
+    return tuple(spells)
+
+
+def _changes_services(incident: Incident, timeline: Iterable[Entry]) -> tuple[str, ...]:
+    """The services named, and those "What changed recently" showed (their dependencies, from the map)."""
+    names = dict.fromkeys(incident.services)
+    for entry in timeline:
+        if entry.kind == EventKind.CHANGES_SHOWN:
+            names.update(dict.fromkeys(entry.data.get("services") or ()))
+    return tuple(names)
+
+
+def changes_before(session: Session, incident: Incident, services: tuple[str, ...]) -> tuple[ChangeBefore, ...]:
+    """The change events for `services` (every service when empty) in the 24 hours before the declaration,
+    newest first (at most CHANGES_MAX)."""
+    declared = incident.declared_at
+    found = change_events.recent(
+        session, services or None, since=declared - CHANGES_BEFORE, until=declared, limit=CHANGES_MAX
+    )
+    return tuple(
+        ChangeBefore(c.service, c.kind, c.summary, c.who, c.version, c.link, c.occurred_at, declared - c.occurred_at)
+        for c in found.changes
+    )
 
 
 def communication_gaps(incident: Incident, timeline: Iterable[Entry]) -> tuple[Gap, ...]:

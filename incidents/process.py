@@ -41,6 +41,12 @@ class Process:
     interval_by_severity: Mapping[str, timedelta] = field(default_factory=dict)
     # Who may change severity or resolve: "anyone" or "role_holders".
     restrict_changes_to_role_holders: bool = False
+    # Paging (incidents.paging): the severities that page the owners on declare, and whether acknowledging in
+    # Slack acknowledges the pages too.
+    page_on_declare_severities: frozenset[str] = frozenset()
+    pager_acknowledge_from_slack: bool = False
+    # "What changed recently" on declare (incidents.changes): only on a bot that takes change events.
+    show_changes_on_declare: bool = False
 
     def severity(self, name: str) -> Severity:
         wanted = name.strip().upper()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from incidents import engagement, outbox
+from incidents import changes, engagement, outbox, paging
 from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
@@ -135,13 +135,20 @@ def declare(
         session, kind=Effect.OPEN_CHANNEL, key=f"open_channel:{incident.id}", now=now, incident_id=incident.id
     )
     engagement.request_on_declare(session, incident, now=now)  # owners of the affected services, once it exists
+    if process.show_changes_on_declare:  # "What changed recently", once the channel exists
+        changes.request_on_declare(session, incident, now=now)
+    paging.request_on_declare(session, incident, now=now, process=process)  # PAGE_ON_DECLARE_SEVERITIES
     return incident
 
 
-def acknowledge(session: Session, incident: Incident, *, user_id: str, now: datetime) -> Incident:
-    """ "I am looking into it": the person takes the acknowledge role; time to acknowledge is recorded."""
+def acknowledge(
+    session: Session, incident: Incident, *, user_id: str, now: datetime, process: Process | None = None
+) -> Incident:
+    """ "I am looking into it": the person takes the acknowledge role; time to acknowledge is recorded (and the
+    pages acknowledged when `process.pager_acknowledge_from_slack`)."""
     _refuse_if_resolved(incident, "acknowledge")
     if incident.acknowledged_at is None:
+        paging.on_acknowledged(session, incident, now=now, process=process)
         incident.acknowledged_at = now
         incident.status = Status.ACKNOWLEDGED.value
         record(
@@ -221,6 +228,7 @@ def change_severity(
         data={"from": old, "to": new},
     )
     change_cadence(incident, old_severity=old, now=now, process=process)  # a new severity may carry another cadence
+    paging.on_severity_changed(session, incident, old=old, now=now, process=process)  # raised into a paging one
     _say(session, incident, EventKind.SEVERITY_CHANGED, now, by=by, **{"from": old, "to": new})
     _touch(session, incident, now)
     return True
@@ -314,6 +322,7 @@ def resolve(session: Session, incident: Incident, *, by: str, now: datetime, pro
     stop_update_clock(incident)
     _note_filled(session, incident, filled, by, now)
     record(session, incident, EventKind.RESOLVED, "", now=now, actor_id=by)
+    paging.on_resolved(session, incident, now=now)  # its open pages are resolved at the pager too
     _say(session, incident, EventKind.RESOLVED, now, by=by)
     _touch(session, incident, now)
     return True

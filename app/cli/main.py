@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from app.cli.changes import changes
 from app.cli.common import reading, runtime_of
 from app.cli.db import db_group
 from app.cli.export import export
@@ -113,6 +114,7 @@ main.add_command(export)
 main.add_command(outbox)
 main.add_command(repair)
 main.add_command(owners)
+main.add_command(changes)
 
 
 if __name__ == "__main__":  # pragma: no cover

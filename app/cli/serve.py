@@ -9,7 +9,7 @@ from collections.abc import Callable
 import click
 from sqlalchemy.exc import OperationalError
 
-from app.bootstrap import build_bot, load_ownership
+from app.bootstrap import build_bot, load_alert_rules, load_ownership
 from app.cli.common import database_problem, runtime_of
 from app.http.server import HttpServer, run_socket_mode
 from app.runtime import Runtime, SchemaOutOfDate
@@ -60,6 +60,7 @@ def run_server(runtime: Runtime, *, prepare: Callable[[], None] = lambda: None) 
     elif mode == SOCKET_MODE:
         required(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     load_ownership(settings)  # an invalid ownership map stops start-up here, before any worker starts
+    load_alert_rules(settings, runtime.process)  # and so do invalid alert rules (FILE:LINE: MESSAGE)
     if mode == SANDBOX:
         from app.sandbox.run import run_sandbox  # the bot runs in the local sandbox
 

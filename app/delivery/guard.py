@@ -6,12 +6,15 @@ Outage failures: Slack answering 5xx or an internal/unavailable error code, Slac
 Rate limits (429 with Retry-After) and per-message refusals (channel_not_found, invalid_blocks) say Slack is up.
 A delivery that fails while tripping or probing the circuit is rescheduled as `Unavailable`: it does not use up
 one of its attempts, so an outage of any length dead-letters nothing and everything goes out once Slack is back.
+
+Effects that never call Slack (`NOT_SLACK`: the pager calls) are not guarded: a Slack outage is exactly when a
+page must go out, and a pager's failure says nothing about Slack (it has its own retries and Retry-After).
 """
 
 from __future__ import annotations
 
 import http.client
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.error import URLError
 
@@ -19,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from app.delivery.circuit import CircuitBreaker
 from app.slack.errors import error_code, status_code
+from incidents.effects import Effect
 from incidents.models import OutboxMessage
 from incidents.outbox import Handler, NotReady, PermanentFailure, RetryLater, Unavailable
 
@@ -45,9 +49,17 @@ def is_outage(error: BaseException) -> bool:
     return isinstance(cause, TimeoutError | URLError | ConnectionError | http.client.HTTPException)
 
 
-def guard(handlers: Mapping[str, Handler], circuit: CircuitBreaker) -> dict[str, Handler]:
-    """The same handlers, each reporting to `circuit` and refusing to call Slack while it is open."""
-    return {kind: _Guarded(handler, circuit) for kind, handler in handlers.items()}
+NOT_SLACK = frozenset(
+    {Effect.PAGE_TRIGGER.value, Effect.PAGE_ACKNOWLEDGE.value, Effect.PAGE_RESOLVE.value, Effect.PAGE_OWNERS.value}
+)
+
+
+def guard(
+    handlers: Mapping[str, Handler], circuit: CircuitBreaker, *, bypass: Collection[str] = NOT_SLACK
+) -> dict[str, Handler]:
+    """The same handlers, each reporting to `circuit` and refusing to call Slack while it is open; the `bypass`
+    kinds (they do not call Slack) as they are."""
+    return {kind: handler if kind in bypass else _Guarded(handler, circuit) for kind, handler in handlers.items()}
 
 
 class _Guarded:

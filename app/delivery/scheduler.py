@@ -1,4 +1,6 @@
-"""The reminder scheduler: APScheduler 3 runs `incidents.reminders.tick` every REMINDER_TICK_SECONDS.
+"""The reminder scheduler: APScheduler 3 runs `incidents.reminders.tick` every REMINDER_TICK_SECONDS, and
+prunes the change events older than CHANGE_RETENTION_DAYS every hour (a second job; pruning twice deletes
+nothing more, so replicas may all run it).
 
 One interval job in memory, never overlapping itself (`max_instances=1`) and never replaying missed runs
 (`coalesce=True`, any lateness accepted): the schedule lives in the incident rows, so the next run sees
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -18,7 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.runtime import Runtime
-from incidents import reminders
+from incidents import changes, reminders
 from incidents.reminders import TickResult
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("app.delivery.scheduler")
 JOB_ID = "stakeholder-update-reminders"
+PRUNE_JOB_ID = "change-event-retention"
+PRUNE_INTERVAL_SECONDS = 3600
 
 
 def _nothing() -> None:
@@ -71,6 +75,17 @@ class ReminderScheduler:
             next_run_time=datetime.now(UTC),
             replace_existing=True,
         )
+        self._scheduler.add_job(
+            self.prune_changes,
+            "interval",
+            seconds=PRUNE_INTERVAL_SECONDS,
+            id=PRUNE_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
         self._scheduler.start()
         log.info("scheduler.started", tick_seconds=self.interval_seconds)
 
@@ -103,6 +118,20 @@ class ReminderScheduler:
             )
             self.wake_outbox()
         return result
+
+    def prune_changes(self) -> int | None:
+        """Delete the change events older than CHANGE_RETENTION_DAYS; how many went (None: it failed, logged,
+        and the next run tries again)."""
+        retention = timedelta(days=self.runtime.settings.change_retention_days)
+        try:
+            with self.runtime.sessions.begin() as session:
+                pruned = changes.prune(session, now=self.runtime.now(), retention=retention)
+        except Exception:  # the job must survive a database hiccup
+            log.exception("changes.prune_failed")
+            return None
+        if pruned:
+            log.info("changes.pruned", count=pruned, retention_days=retention.days)
+        return pruned
 
 
 class _Off:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.delivery.bell import Bell
 from app.delivery.circuit import CircuitBreaker
-from app.delivery.guard import guard
+from app.delivery.guard import NOT_SLACK, guard
 from incidents.models import OutboxMessage
 from incidents.outbox import Handler, RetryPolicy, deliver_due
 
@@ -36,10 +36,12 @@ class OutboxWorker:
         bell: Bell | None = None,
     ):
         self.sessions = sessions
-        # With a circuit breaker, Slack failing as a whole stops the deliveries (nothing is claimed) until a
-        # probe gets through; messages stay pending and keep their attempts (see app.delivery.guard).
+        # With a circuit breaker, Slack failing as a whole stops the Slack deliveries (none is claimed) until a
+        # probe gets through; messages stay pending and keep their attempts (see app.delivery.guard). Effects that
+        # do not call Slack (NOT_SLACK: the pagers) are still claimed and delivered meanwhile.
         self.circuit = circuit
         self.handlers = guard(handlers, circuit) if circuit is not None else handlers
+        self._not_slack = {kind: handler for kind, handler in self.handlers.items() if kind in NOT_SLACK}
         self.observe = observe
         self.now = now
         self.threads = threads
@@ -79,12 +81,15 @@ class OutboxWorker:
     def _drain(self, rng: random.Random) -> None:
         """Deliver one message at a time until none is due (or the circuit breaker says wait)."""
         while not self._stopping:
+            handlers = self.handlers
             if self.circuit is not None and not self.circuit.ready():
-                return
+                if not self._not_slack:
+                    return
+                handlers = self._not_slack  # Slack is down: only what does not call it
             try:
                 counts = deliver_due(
                     self.sessions,
-                    self.handlers,
+                    handlers,
                     now=self.now,
                     limit=1,
                     policy=self.policy,

@@ -10,10 +10,13 @@ outbound call is an outbox effect whose handler is listed in `app.delivery.handl
 from __future__ import annotations
 
 from app.http.webhook import WSGIApp
+from app.integrations import alerts, changes
 from app.slack.deps import Deps
 
 
 def webhooks(deps: Deps) -> dict[str, WSGIApp]:
     """The inbound endpoints by path (a path ending in `/` takes every path under it)."""
     routes: dict[str, WSGIApp] = {}
+    routes.update(alerts.route(deps))  # /alerts/<source>, when ALERT_RULES_PATH is set
+    routes.update(changes.webhooks(deps))  # /changes, /changes/github
     return routes

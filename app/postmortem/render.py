@@ -223,6 +223,39 @@ def to_json(data: PostmortemData) -> dict[str, Any]:
             }
             for s in data.services
         ],
+        "changes_before": {
+            "services": list(data.changes_services),
+            "changes": [
+                {
+                    "service": c.service,
+                    "kind": c.kind,
+                    "summary": c.summary,
+                    "who": c.who,
+                    "version": c.version,
+                    "link": c.link,
+                    "occurred_at": _iso(c.occurred_at),
+                    "seconds_before_declared": _seconds(c.before_declared),
+                }
+                for c in data.changes
+            ],
+        },
+        "pages": [
+            {
+                "team": p.team,
+                "pager": p.pager,
+                "status": p.status,
+                "requested_by": p.requested_by,
+                "requested_at": _iso(p.requested_at),
+                "message": p.message,
+                "sent_at": _iso(p.sent_at),
+                "acknowledged_at": _iso(p.acknowledged_at),
+                "resolved_at": _iso(p.resolved_at),
+                "answer": p.answer,
+                "failures": list(p.failures),
+                "last_error": p.last_error,
+            }
+            for p in data.pages
+        ],
         "key_times": {f"{m.name}_at": _iso(m.at) for m in data.milestones},
         "durations": {
             "to_acknowledge_seconds": _seconds(data.durations.to_acknowledge),

@@ -15,6 +15,7 @@ touches the real database.
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import sys
@@ -36,7 +37,7 @@ from app.sandbox.server import RunningServer, serve_in_thread
 from app.sandbox.ui import SandboxUI
 from app.sandbox.ui_state import PageFacts
 from app.sandbox.webapi import make_web_api
-from app.sandbox.workspace import Workspace
+from app.sandbox.workspace import INCIDENTS_CHANNEL_ID, Workspace
 from app.settings import Settings, SettingsError
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,9 @@ log = structlog.get_logger(__name__)
 LOOPBACK = "127.0.0.1"
 DOUBLE_PATHS = ("/api/", "/upload/", "/response/")
 DATABASE_NAME = "sandbox.db"
+SANDBOX_ALERT_RULES = Path(__file__).with_name("alert_rules.yml")
+ALERT_TOKEN_VARIABLE = "SANDBOX_ALERT_TOKEN"  # named in alert_rules.yml
+TRIAGE_CHANNEL = "alerts-triage"
 
 
 class Router:
@@ -87,6 +91,10 @@ def sandbox_settings(settings: Settings, *, api_url: str, signing_secret: str, b
             "database_url": f"sqlite:///{(data_dir / DATABASE_NAME).as_posix()}",
             "ownership_map_path": maps,
             "run_scheduler_in_web": True,
+            # The drill's "Record a sample deploy" sends to /changes like a CI pipeline would.
+            "change_events_token": settings.change_events_token or SecretStr(secrets.token_hex(16)),
+            # and "Fire a sample alert" to /alerts/alertmanager, under the sandbox's own rules.
+            "alert_rules_path": SANDBOX_ALERT_RULES,
         }
     )
 
@@ -134,6 +142,8 @@ def start_sandbox(settings: Settings, *, host: str = LOOPBACK, port: int | None 
         secret, token = secrets.token_hex(16), f"xoxb-sandbox-{secrets.token_hex(12)}"
         bot_settings = sandbox_settings(settings, api_url=f"{local}api/", signing_secret=secret, bot_token=token)
         seed(workspace, announcements=bot_settings.announcements_channel, ownership_map=_load_map(bot_settings))
+        _triage_channel(workspace)
+        os.environ.setdefault(ALERT_TOKEN_VARIABLE, secrets.token_hex(16))  # read by the rules at start-up
         _fresh_database(Path(bot_settings.data_dir))
         runtime = Runtime(bot_settings, clock=clock)
         runtime.ensure_schema()
@@ -147,6 +157,8 @@ def start_sandbox(settings: Settings, *, host: str = LOOPBACK, port: int | None 
             after_skip=_run_reminders_now(bot),
             incidents=_incident_list(runtime),
             postmortem=_postmortem(runtime, workspace, bot),
+            record_deploy=_sample_deploy(bot),
+            fire_alert=_sample_alert(bot),
         )
         router.bot = bot.wsgi
         bot.start()
@@ -208,6 +220,108 @@ def _facts(settings: Settings) -> PageFacts:
         timezone=ZoneInfo(settings.timezone),
         shortcuts=[{"callback_id": Callback.DECLARE_FROM_MESSAGE.value, "name": "Declare incident"}],
     )
+
+
+def send_to_bot(bot: Any, path: str, body: Any, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """A JSON request to one of the bot's own webhooks, through its WSGI app (as the outside would send it)."""
+    import io
+    import json
+
+    raw = json.dumps(body).encode()
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(raw)),
+        "wsgi.input": io.BytesIO(raw),
+        **{f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()},
+    }
+    status: list[str] = []
+    answer = b"".join(bot.wsgi(environ, lambda line, _headers, *_: status.append(line)))
+    try:
+        parsed = json.loads(answer or b"{}")
+    except ValueError:
+        parsed = {"error": answer.decode(errors="replace")}
+    return int(status[0].split()[0]), parsed if isinstance(parsed, dict) else {"answer": parsed}
+
+
+def _triage_channel(workspace: Workspace) -> None:
+    """Where the sample rules post alerts to triage (the bot is a member, as it must be in Slack)."""
+    if workspace.find_channel(TRIAGE_CHANNEL) is None:
+        first = workspace.channel(INCIDENTS_CHANNEL_ID)
+        workspace.create_channel(TRIAGE_CHANNEL, creator=first.creator, members=[*first.members, workspace.bot.id])
+
+
+def _sample_alert(bot: Any) -> Callable[[], dict[str, Any]]:
+    """ "Fire a sample alert": Alertmanager sends a critical checkout alert (payload version 4). A new alert each
+    time; within the rules' group window it joins the incident the first one declared."""
+    import uuid
+
+    def fire() -> dict[str, Any]:
+        fingerprint = uuid.uuid4().hex[:16]
+        started = bot.runtime.now().isoformat()
+        labels = {"alertname": "CheckoutErrorRateHigh", "service": "checkout", "severity": "critical"}
+        alert = {
+            "status": "firing",
+            "labels": {**labels, "instance": f"checkout-{fingerprint[:4]}"},
+            "annotations": {
+                "summary": "Checkout error rate above 5%",
+                "description": "Payments fail for about one customer in ten",
+            },
+            "startsAt": started,
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "https://prometheus.example.com/graph?g0.expr=checkout_errors",
+            "fingerprint": fingerprint,
+        }
+        payload = {
+            "version": "4",
+            "groupKey": '{}:{alertname="CheckoutErrorRateHigh"}',
+            "truncatedAlerts": 0,
+            "status": "firing",
+            "receiver": "incident-bot",
+            "groupLabels": {"alertname": labels["alertname"]},
+            "commonLabels": labels,
+            "commonAnnotations": alert["annotations"],
+            "externalURL": "https://alertmanager.example.com",
+            "alerts": [alert],
+        }
+        token = os.environ.get(ALERT_TOKEN_VARIABLE, "")
+        status, answer = send_to_bot(bot, "/alerts/alertmanager", payload, {"Authorization": f"Bearer {token}"})
+        if status >= 300:
+            return {"ok": False, "error": f"the bot refused the alert ({status}): {answer.get('error')}"}
+        said = "declared an incident" if answer.get("declared") else "joined the open incident"
+        return {"ok": True, "said": f"Alertmanager sent a critical checkout alert: it {said}"}
+
+    return fire
+
+
+def _sample_deploy(bot: Any) -> Callable[[], dict[str, Any]]:
+    """ "Record a sample deploy": CI tells the bot checkout was deployed, as `incidents changes record` does."""
+    import uuid
+
+    settings = bot.runtime.settings
+
+    def record() -> dict[str, Any]:
+        number = uuid.uuid4().hex[:6]
+        change = {
+            "service": "checkout",
+            "kind": "deploy",
+            "summary": f"checkout build {number} rolled out to production",
+            "who": "ci-pipeline",
+            "version": f"v2.14.{int(number, 16) % 100}",
+            "link": f"https://ci.example.com/checkout/builds/{number}",
+            "occurred_at": bot.runtime.now().isoformat(),
+            "external_id": f"sandbox-deploy-{number}",
+            "source": "sandbox",
+        }
+        token = settings.change_events_token.get_secret_value()
+        status, answer = send_to_bot(bot, "/changes", change, {"Authorization": f"Bearer {token}"})
+        if status >= 300:
+            return {"ok": False, "error": f"the bot refused the deploy ({status}): {answer.get('error')}"}
+        return {"ok": True, "said": f"Deploy of checkout {change['version']} recorded"}
+
+    return record
 
 
 def _run_reminders_now(bot: Any) -> Callable[[], None]:

@@ -2,8 +2,9 @@
 
 The page never touches the bot: each click becomes the request Slack would send (built and signed by
 `SlackClientSimulator`, delivered to the bot's `/slack/events`), and the page shows what the bot then did to the
-local workspace. Only the drill clock and the post-mortem download reach past Slack's edge, through callables
-the runner passes in.
+local workspace. Only the drill clock, the post-mortem download and the two outside senders (a sample alert from
+Alertmanager, a sample deploy from CI, each sent to the bot's own webhook) reach past Slack's edge, through
+callables the runner passes in.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def _no_incidents() -> list[dict[str, Any]]:
     return []
 
 
+def _not_configured() -> dict[str, Any]:
+    raise Refused("this sandbox was started without it")
+
+
 class SandboxUI:
     def __init__(
         self,
@@ -67,6 +72,8 @@ class SandboxUI:
         after_skip: Callable[[], None] = _nothing,
         incidents: Callable[[], list[dict[str, Any]]] = _no_incidents,
         postmortem: Callable[[str], tuple[str, str] | None] | None = None,
+        fire_alert: Callable[[], dict[str, Any]] = _not_configured,
+        record_deploy: Callable[[], dict[str, Any]] = _not_configured,
     ) -> None:
         self.workspace = workspace
         self.simulator = simulator
@@ -75,6 +82,8 @@ class SandboxUI:
         self.after_skip = after_skip
         self.incidents = incidents
         self.postmortem = postmortem
+        self.fire_alert = fire_alert
+        self.record_deploy = record_deploy
         self.view_errors: dict[str, dict[str, str]] = {}
         self._posts: dict[str, Handler] = {
             "command": self._command,
@@ -86,6 +95,8 @@ class SandboxUI:
             "pin": self._pin,
             "shortcut": self._shortcut,
             "clock/skip": self._skip,
+            "drill/alert": lambda body: self.fire_alert(),
+            "drill/deploy": lambda body: self.record_deploy(),
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -20,6 +20,7 @@ class CardAction(StrEnum):
     CHANGE_SEVERITY = "incident_change_severity"
     MARK_MITIGATED = "incident_mark_mitigated"
     RESOLVE = "incident_resolve"
+    PAGE_OWNERS = "incident_page_owners"  # page the teams owning the incident's services (app.slack.listeners.pages)
 
 
 class CardBlock(StrEnum):
@@ -99,6 +100,15 @@ class MessageBlock(StrEnum):
     UPDATE = "status_update"  # + the status update's id: a stakeholder update, in the channel and in the thread
 
 
+class ChangesBlock(StrEnum):
+    """The "What changed recently" message (app.slack.blocks.changes)."""
+
+    HEADER = "changes_header"
+    SCOPE = "changes_scope"
+    MORE = "changes_more"
+    POSTED = "changes_posted"  # + the outbox row's id: the message a retry finds when Slack's answer was lost
+
+
 class TimelineAction(StrEnum):
     """The timeline's page buttons (value: `INC-12:2`), a follow-up's Done button (value: `INC-12:<id>`), and the
     card's post-mortem button (value: the reference)."""
@@ -106,3 +116,15 @@ class TimelineAction(StrEnum):
     PAGE = "timeline_page"
     FOLLOWUP_DONE = "followup_done"
     POSTMORTEM = "incident_postmortem"
+
+
+class AlertAction(StrEnum):
+    """The triage channel's Declare incident button (value: the alert's id)."""
+
+    DECLARE = "alert_declare"
+    OPEN_LINK = "alert_open_link"  # a link button: only acknowledged
+
+
+class AlertBlock(StrEnum):
+    SUMMARY = "alert_summary"  # + the alert's id: a retry finds a triage message posted already
+    ACTIONS = "alert_actions"

@@ -11,10 +11,13 @@ from slack_bolt import App
 from app.slack.deps import Deps
 from app.slack.listeners import (
     actions,
+    alerts,
     capture,
+    changes,
     commands,
     incident_commands,
     owners,
+    pages,
     reminders,
     shortcuts,
     submissions,
@@ -43,6 +46,8 @@ SUBCOMMANDS = Subcommands(
         timeline_commands.postmortem,
         owners.owner,
         owners.engage,
+        pages.page,
+        changes.changes_command,
     ]
 )
 
@@ -60,4 +65,6 @@ LISTENERS: tuple[Callable[[App, Deps], None], ...] = (
     capture.register,
     timeline_commands.register,
     owners.register,
+    pages.register,
+    alerts.register,
 )

@@ -11,7 +11,9 @@ What is read (Backstage has no well-known Slack annotation for groups; the notif
 - ``Group``: ``metadata.name``; annotations ``slack.com/usergroup`` (``@handle``, bare handle or ``S...`` id),
   ``slack.com/channel`` (``#name``, bare name or ``C...`` id), ``incident-bot/escalation``
   (``primary=user:alice, secondary=bob@example.com, manager=U024BE7LH``), ``incident-bot/contact`` (falls back
-  to ``spec.profile.email``); members from ``spec.members`` and from Users' ``spec.memberOf``.
+  to ``spec.profile.email``), ``incident-bot/pager`` (``pagerduty:PAGERDUTY_PAYMENTS_KEY`` or
+  ``opsgenie:OPSGENIE_PAYMENTS_KEY``: the vendor and the environment variable holding the key); members from
+  ``spec.members`` and from Users' ``spec.memberOf``.
 - ``User``: ``spec.profile.email`` resolves a member ref to an email. A ref with no User or no email is kept
   as the ref and reported as a warning (the Slack layer reports it as unresolved when engaging the team).
 
@@ -32,6 +34,7 @@ ALIASES = "incident-bot/aliases"
 TIER = "incident-bot/tier"
 ESCALATION = "incident-bot/escalation"
 CONTACT = "incident-bot/contact"
+PAGER = "incident-bot/pager"  # pagerduty:PAGERDUTY_PAYMENTS_KEY (the vendor, then the variable holding its key)
 SLACK_CHANNEL = "slack.com/channel"
 SLACK_USERGROUP = "slack.com/usergroup"
 
@@ -46,6 +49,7 @@ _LABELS = {
     "slack_usergroup": f"metadata.annotations.{SLACK_USERGROUP}",
     "channel": f"metadata.annotations.{SLACK_CHANNEL}",
     "escalation": f"metadata.annotations.{ESCALATION}",
+    "pager": f"metadata.annotations.{PAGER}",
     "members": "spec.members",
     "name": "metadata.name",
 }
@@ -301,4 +305,8 @@ def _team(item: _Parsed, users: _Users, problems: list[Problem], warnings: list[
         user = resolve(who, line) if who.lower().startswith("user:") else who
         escalation.add(LineDict.of({"role": role, "user": user}, line), line)
     out.put("escalation", escalation, line)
+    value, line = _annotation(item, PAGER)
+    if value:
+        vendor, _, key_env = (part.strip() for part in value.partition(":"))
+        out.put("pager", LineDict.of({"service": vendor, "key_env": key_env}, line), line)
     return Entry("team", item.file, out, allow_entity_refs=True, labels=_LABELS, source_kind=item.entity.kind)

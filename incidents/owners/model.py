@@ -7,7 +7,7 @@ checked the same way: Slack ids, emails, URLs and tiers are validated here, once
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
@@ -107,6 +107,26 @@ class Link(_Model):
         return self.title or self.url
 
 
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _env_name(value: str) -> str:
+    if ENV_NAME.match(value):
+        return value
+    raise ValueError(
+        f"bad environment variable name {value!r}: expected a name like PAGERDUTY_PAYMENTS_KEY "
+        "(the map names the variable that holds the key, never the key itself)"
+    )
+
+
+class PagerRef(_Model):
+    """How a team is paged: its vendor and the environment variable holding its routing key (PagerDuty) or
+    API key (Opsgenie). The key itself never lives in the map."""
+
+    service: Literal["pagerduty", "opsgenie"]
+    key_env: Annotated[str, AfterValidator(_env_name)]
+
+
 class Team(_Model):
     name: Name
     slack_usergroup: Annotated[str, AfterValidator(_usergroup)] | None = None
@@ -114,6 +134,7 @@ class Team(_Model):
     members: tuple[Contact, ...] = ()
     escalation: tuple[EscalationStep, ...] = ()
     contact: str | None = None
+    pager: PagerRef | None = None
 
 
 def _tier(value: Any) -> int:

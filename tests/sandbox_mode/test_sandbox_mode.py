@@ -161,3 +161,37 @@ print(sorted(m for m in sys.modules if m.startswith("app.sandbox")))
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     assert out.stdout.splitlines() == ["['404', '404', '404', '404'] 404 404", "[]"]
+
+
+def test_a_sample_deploy_from_the_page_is_recorded_through_the_bots_change_api(sandbox):
+    from sqlalchemy import select
+
+    from incidents.models import ChangeEvent
+
+    status, body = fetch(f"{sandbox.url}/api/drill/deploy", {"as": "U01ALICE"})
+    answer = json.loads(body)
+    assert status == 200 and answer["ok"] is True and "checkout" in answer["said"]
+    with sandbox.runtime.sessions() as session:
+        [change] = session.scalars(select(ChangeEvent)).all()
+    assert (change.service, change.kind, change.who, change.source) == ("checkout", "deploy", "ci-pipeline", "sandbox")
+    assert change.occurred_at.replace(tzinfo=None) <= sandbox.runtime.now().replace(tzinfo=None)
+
+
+def test_a_sample_alert_from_the_page_declares_an_incident_and_a_second_one_joins_it(sandbox):
+    from sqlalchemy import select
+
+    from incidents.models import Alert, Incident
+
+    status, body = fetch(f"{sandbox.url}/api/drill/alert", {"as": "U01ALICE"})
+    assert status == 200 and json.loads(body) == {
+        "ok": True,
+        "said": "Alertmanager sent a critical checkout alert: it declared an incident",
+    }
+    status, body = fetch(f"{sandbox.url}/api/drill/alert", {"as": "U01ALICE"})
+    assert status == 200 and json.loads(body)["said"].endswith("joined the open incident")
+    with sandbox.runtime.sessions() as session:
+        alerts = session.scalars(select(Alert)).all()
+        declared = session.scalars(select(Incident).where(Incident.title == "Checkout error rate above 5%")).all()
+    assert len(alerts) == 2 and len(declared) == 1
+    assert {a.incident_id for a in alerts} == {declared[0].id}
+    assert (declared[0].severity, declared[0].services) == ("SEV1", ["checkout"])

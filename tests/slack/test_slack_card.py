@@ -30,6 +30,7 @@ def test_the_card_shows_reference_title_severity_status_roles_and_update_clock(h
         CardAction.POST_UPDATE,
         CardAction.CHANGE_SEVERITY,
         CardAction.MARK_MITIGATED,
+        CardAction.PAGE_OWNERS,  # the incident names services: their owning teams can be paged
         CardAction.RESOLVE,
     ]
 

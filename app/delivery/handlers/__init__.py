@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from app.delivery.handlers import card, channel, messages, owners, postmortem, reminders
+from app.delivery.handlers import alerts, card, changes, channel, messages, owners, pages, postmortem, reminders
 from app.slack.deps import Deps
 from incidents.outbox import Handler
 
@@ -20,6 +20,9 @@ GROUPS: tuple[Callable[[Deps], Mapping[str, Handler]], ...] = (
     reminders.handlers,
     postmortem.handlers,
     owners.handlers,
+    changes.handlers,
+    alerts.handlers,
+    pages.handlers,
 )
 
 

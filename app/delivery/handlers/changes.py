@@ -43,7 +43,7 @@ class ShowChanges:
     def __call__(self, message: OutboxMessage) -> dict[str, Any]:
         settings = self.deps.settings
         declared = message.payload.get("trigger") == changes.DECLARED
-        if declared and settings.change_events_token is None and settings.github_webhook_secret is None:
+        if declared and not settings.process().show_changes_on_declare:  # queued before the secrets were unset
             return {"skipped": NOT_ENABLED}
         incident = load(self.sessions, message)
         channel_id = require_channel(self.sessions, incident)

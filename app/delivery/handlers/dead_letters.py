@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from app.delivery.handlers import pages
 from app.delivery.handlers.problems import Tell, report_problem
 from app.slack.blocks.facts import message_mrkdwn
 from app.slack.blocks.text import md, one_line
@@ -29,7 +30,10 @@ EXCERPT = 300
 def observer(deps: Deps) -> Callable[[OutboxMessage, str], None]:
     """`observe(message, outcome)` for the outbox: reports the dead-lettered effects people asked for."""
 
+    tell_pages = pages.observer(deps)  # a page given up: failed, on the timeline and in the channel
+
     def observe(message: OutboxMessage, outcome: str) -> None:
+        tell_pages(message, outcome)
         if outcome != OutboxStatus.DEAD.value or message.kind not in TOLD or message.incident_id is None:
             return
         try:

@@ -359,6 +359,16 @@
     });
   }
 
+  $("fire-alert").addEventListener("click", async () => {
+    const answer = await call("drill/alert", {});
+    if (answer.ok) toast(answer.said || "Alert sent");
+  });
+
+  $("record-deploy").addEventListener("click", async () => {
+    const answer = await call("drill/deploy", {});
+    if (answer.ok) toast(answer.said || "Deploy recorded");
+  });
+
   document.addEventListener("click", (e) => {
     const link = e.target.closest("a[data-channel]");
     if (!link || !ui.data || !ui.data.channels.some((c) => c.id === link.dataset.channel)) return;

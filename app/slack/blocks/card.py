@@ -67,7 +67,7 @@ def _facts(incident: Incident, process: Process) -> list[MarkdownTextObject]:
     fields = [
         f"*Severity*\n{md(incident.severity, 40)}" + (f" — {md(meaning, 400)}" if meaning else ""),
         f"*Status*\n{status_label(incident)}",
-        f"*Declared*\n{date(incident.declared_at)} by {user(incident.reporter_id)}",
+        f"*Declared*\n{date(incident.declared_at)} by {user(incident.reporter_id, missing='an alert')}",
     ]
     if incident.services:
         fields.append("*Services*\n" + md(", ".join(incident.services), 1900))
@@ -116,6 +116,8 @@ def _actions(incident: Incident, process: Process) -> list:
     )
     if incident.status != Status.MITIGATED:  # after a reopen too: it can be mitigated again
         elements.append(ButtonElement(text="Mark mitigated", action_id=CardAction.MARK_MITIGATED, value=ref))
+    if incident.services:  # the owning teams come from the ownership map (app.slack.listeners.pages)
+        elements.append(ButtonElement(text="Page owners", action_id=CardAction.PAGE_OWNERS, value=ref))
     elements.append(
         ButtonElement(
             text="Resolve",

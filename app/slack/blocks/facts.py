@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from app.slack.blocks.text import md
 from app.words.events import Fact, Style, engagement_subject, engagement_summary, sentence
 from incidents.engagement import Outcome
 from incidents.timeline import EventKind
@@ -40,7 +41,36 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"{_by(p)} resolved {p['ref']}. Reminders stop here. Export the post-mortem draft when you are ready."
     ),
     EventKind.REOPENED: lambda p: f"{_by(p)} reopened {p['ref']}. Stakeholder-update reminders start again.",
+    EventKind.ALERT_RESOLVED: lambda p: (
+        f":white_check_mark: Alert resolved in {p.get('source')}: {md(str(p.get('title') or ''), 500)}"
+        + (f" ({md(p['link'], 2000)})" if p.get("link") else "")
+        + f". {p['ref']} stays open until someone resolves it."
+    ),
+    EventKind.PAGE_SENT: lambda p: (
+        f":pager: Team *{md(str(p.get('team')), 200)}* was paged through {_vendor(p)}"
+        + (f" ({md(str(p['answer']), 200)})" if p.get("answer") else "")
+        + "."
+    ),
+    EventKind.PAGE_FAILED: lambda p: (
+        f":warning: {_page_action(p)} team *{md(str(p.get('team')), 200)}* through {_vendor(p)} failed: "
+        f"{md(str(p.get('error')), 500)}. Page them by phone meanwhile. Once the cause is fixed, an operator "
+        + (
+            f"delivers it with `incidents outbox retry {p['outbox_id']}`."
+            if p.get("outbox_id")
+            else "delivers it with `incidents outbox retry --all`."
+        )
+    ),
 }
+
+
+def _vendor(p: Mapping[str, Any]) -> str:
+    return {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}.get(str(p.get("pager")), str(p.get("pager")))
+
+
+def _page_action(p: Mapping[str, Any]) -> str:
+    return {"acknowledge": "Acknowledging the page of", "resolve": "Resolving the page of"}.get(
+        str(p.get("action")), "Paging"
+    )
 
 
 def message_mrkdwn(payload: Mapping[str, Any]) -> str:

@@ -84,9 +84,16 @@ def declare_modal(
     impact: str = "",
     source: dict[str, str] | None = None,
     origin_channel: str | None = None,
+    severity: str | None = None,
+    picked_services: Sequence[str] = (),
+    alert_id: int | None = None,
 ) -> View:
-    """`services` None (no ownership map, or too many services): a free-text, comma-separated field."""
+    """`services` None (no ownership map, or too many services): a free-text, comma-separated field.
+    `severity` and `picked_services` prefill the form; `alert_id` (the triage channel's Declare incident button)
+    travels in private_metadata, so that the alert joins the incident declared."""
     blocks: list = []
+    severities = [severity_option(s.name, s.meaning) for s in process.severities[:SELECT_MAX_OPTIONS]]
+    initial_severity = next((o for o in severities if o.value == severity), None)
     if source:
         blocks.append(
             ContextBlock(
@@ -115,11 +122,14 @@ def declare_modal(
             element=StaticSelectElement(
                 action_id=DeclareField.SEVERITY,
                 placeholder="How bad is it?",
-                options=[severity_option(s.name, s.meaning) for s in process.severities[:SELECT_MAX_OPTIONS]],
+                options=severities,
+                initial_option=initial_severity,
             ),
         )
     )
     if services is not None and 0 < len(services) <= SELECT_MAX_OPTIONS:
+        options = [Option(value=cut(name, 150), text=cut(name, 75)) for name in services]
+        initial_services = [o for o in options if o.value in picked_services]
         blocks.append(
             InputBlock(
                 block_id=DeclareField.SERVICES,
@@ -128,7 +138,8 @@ def declare_modal(
                 element=StaticMultiSelectElement(
                     action_id=DeclareField.SERVICES,
                     placeholder="Pick the services",
-                    options=[Option(value=cut(name, 150), text=cut(name, 75)) for name in services],
+                    options=options,
+                    initial_options=initial_services or None,
                 ),
             )
         )
@@ -137,6 +148,7 @@ def declare_modal(
             _text_input(
                 DeclareField.SERVICES,
                 "Affected services",
+                initial=", ".join(picked_services),
                 optional=True,
                 max_length=1000,
                 placeholder="checkout, payments",
@@ -177,7 +189,9 @@ def declare_modal(
         submit="Declare",
         close="Cancel",
         blocks=blocks,
-        private_metadata=metadata({"channel": origin_channel, "source": source}),
+        private_metadata=metadata(
+            {"channel": origin_channel, "source": source} | ({"alert": alert_id} if alert_id is not None else {})
+        ),
     )
 
 

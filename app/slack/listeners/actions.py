@@ -27,7 +27,9 @@ def register(app: App, deps: Deps) -> None:
         ack()
         user_id = body["user"]["id"]
         incident = change(
-            respond, action.get("value", ""), lambda s, i: service.acknowledge(s, i, user_id=user_id, now=deps.now())
+            respond,
+            action.get("value", ""),
+            lambda s, i: service.acknowledge(s, i, user_id=user_id, now=deps.now(), process=deps.runtime.process),
         )
         lead = incident.holder(Role.ACKNOWLEDGE) if incident is not None else user_id
         if lead != user_id:

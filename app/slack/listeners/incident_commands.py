@@ -43,7 +43,10 @@ def _one_word(what: str):  # type: ignore[no-untyped-def]
     help='"I am looking into it": you become the incident lead (time to acknowledge is recorded).',
 )
 def acknowledge(ctx: CommandContext) -> None:
-    incident = ctx.change(lambda s, i: service.acknowledge(s, i, user_id=ctx.user_id, now=ctx.deps.now()))
+    process = ctx.deps.runtime.process
+    incident = ctx.change(
+        lambda s, i: service.acknowledge(s, i, user_id=ctx.user_id, now=ctx.deps.now(), process=process)
+    )
     lead = incident.holder(Role.ACKNOWLEDGE)
     if lead == ctx.user_id:
         ctx.reply(f"You acknowledged {incident.ref} and lead it now.")

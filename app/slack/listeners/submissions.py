@@ -21,7 +21,7 @@ from app.slack.blocks.modals import declared_view
 from app.slack.deps import Deps
 from app.slack.forms import read_declare, read_roles, read_update
 from app.slack.ids import Callback, DeclareField, RoleField, UpdateField
-from incidents import coordinates, service
+from incidents import alerts, coordinates, service
 from incidents.capture import first_delivery
 from incidents.errors import IncidentError
 from incidents.models import Role
@@ -46,8 +46,11 @@ def register(app: App, deps: Deps) -> None:
             return
         user_id = submitted.user.id
         request_log.bind(private=form.private)
+        alert_id = submitted.view.metadata.get("alert")
         try:
             with deps.runtime.sessions.begin() as session:
+                if isinstance(alert_id, int):  # from the triage channel: not when someone declared it meanwhile
+                    alerts.refuse_if_declared(session, alert_id, declare_key=submitted.view.id)
                 incident = service.declare(
                     session,
                     title=form.title,
@@ -60,6 +63,8 @@ def register(app: App, deps: Deps) -> None:
                     private=form.private,
                     declare_key=submitted.view.id,  # Slack resending the submission, or a double click: one incident
                 )
+                if isinstance(alert_id, int):  # declared from the triage channel: the alert joins it
+                    alerts.attach_declared(session, alert_id, incident, now=deps.now())
         except IncidentError as exc:
             request_log.set_outcome("refused", type(exc).__name__)
             ack(response_action="errors", errors={DeclareField.TITLE: str(exc)})

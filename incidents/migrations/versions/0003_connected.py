@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("service", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=30), nullable=False),
-        sa.Column("summary", sa.String(length=1000), nullable=False),
+        sa.Column("summary", sa.String(length=1024), nullable=False),
         sa.Column("who", sa.String(length=200), nullable=False),
         sa.Column("version", sa.String(length=200), nullable=False),
         sa.Column("link", sa.String(length=2000), nullable=True),

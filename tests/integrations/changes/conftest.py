@@ -30,5 +30,6 @@ def bot(harness: Harness, change_settings: Settings) -> Harness:  # noqa: F811
     """The harness serving with the change-event settings and the map, as `incidents serve` builds it."""
     runtime = harness.runtime
     runtime.settings = change_settings  # type: ignore[misc]
+    runtime.__dict__.pop("process", None)  # built again from these settings (a cached_property)
     harness.use_deps(owners=load_ownership(change_settings))
     return harness

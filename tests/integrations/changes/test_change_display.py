@@ -11,6 +11,7 @@ from sqlalchemy import update
 from app.delivery.handlers.changes import NOT_ENABLED
 from app.slack.blocks.changes import MAX_SHOWN
 from app.slack.blocks.facts import event_mrkdwn
+from incidents import changes
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
 from tests.integrations.changes.changes_helpers import (
@@ -133,5 +134,14 @@ def test_a_bot_that_takes_no_change_events_posts_nothing_on_declare(harness: Har
     incident = harness.declare(services=["checkout"])
     assert changes_messages(harness, incident.channel_id) == []
     assert shown_events(harness) == []
+    assert harness.outbox(Effect.SHOW_CHANGES) == []  # nothing even queued
+
+
+def test_a_post_queued_before_change_events_were_turned_off_is_skipped(harness: Harness) -> None:
+    incident = harness.declare(services=["checkout"])
+    with harness.runtime.sessions.begin() as session:  # as a replica that still had CHANGE_EVENTS_TOKEN queued it
+        changes.request_on_declare(session, session.merge(incident), now=harness.clock.now)
+    harness.settle()
     [row] = harness.outbox(Effect.SHOW_CHANGES)
     assert row.result == {"skipped": NOT_ENABLED}
+    assert changes_messages(harness, incident.channel_id) == []
