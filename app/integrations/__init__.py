@@ -17,6 +17,6 @@ from app.slack.deps import Deps
 def webhooks(deps: Deps) -> dict[str, WSGIApp]:
     """The inbound endpoints by path (a path ending in `/` takes every path under it)."""
     routes: dict[str, WSGIApp] = {}
-    routes.update(alerts.route(deps))  # /alerts/<source>, when ALERT_RULES_PATH is set
+    routes.update(alerts.route(deps))  # /alerts/<source> (404 saying so until ALERT_RULES_PATH is set)
     routes.update(changes.webhooks(deps))  # /changes, /changes/github
     return routes

@@ -28,12 +28,13 @@ PARSERS: dict[str, Parser] = {"alertmanager": alertmanager.parse, "generic": gen
 
 
 def route(deps: Deps) -> dict[str, WSGIApp]:
-    """`/alerts/` when rules are configured; nothing otherwise."""
-    if deps.alert_rules is None:
-        return {}
-    return {
-        PREFIX: serve(endpoint(deps, deps.alert_rules), max_body=deps.settings.webhook_max_body_bytes, name="alerts")
-    }
+    """`/alerts/`: the sources of the rules; without rules, a 404 saying which setting turns alerts on."""
+    take = endpoint(deps, deps.alert_rules) if deps.alert_rules is not None else _not_enabled
+    return {PREFIX: serve(take, max_body=deps.settings.webhook_max_body_bytes, name="alerts")}
+
+
+def _not_enabled(request: Request) -> Answer:
+    raise Rejected(404, "alerts are not enabled on this bot: set ALERT_RULES_PATH to a rules file (README: Alerts in)")
 
 
 def endpoint(deps: Deps, rules: AlertRules) -> Callable[[Request], Answer]:

@@ -300,8 +300,11 @@ def test_an_alert_without_a_fingerprint_is_keyed_by_its_labels(alerting: Harness
     assert len(row.dedup_key) == 32
 
 
-def test_without_rules_there_is_no_alert_endpoint(harness: Harness) -> None:
-    assert harness.post("/alerts/prometheus", am_payload(), AM_AUTH).status == 404
+def test_without_rules_the_alert_endpoint_says_how_to_turn_it_on(harness: Harness) -> None:
+    answer = harness.post("/alerts/prometheus", am_payload(), AM_AUTH)
+    assert answer.status == 404
+    assert "set ALERT_RULES_PATH" in answer.json()["error"]
+    assert alerts_of(harness) == []
 
 
 def test_the_post_mortem_says_an_alert_declared_it_and_lists_its_alerts(alerting: Harness) -> None:
