@@ -220,6 +220,40 @@ def drill(page, expect, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert "Checkout is down" in uploaded and "Rolled back the payment gateway deploy" in uploaded
 
 
+def test_a_drill_from_outside_slack_a_deploy_then_an_alert(sandbox_url, tmp_path):
+    """CI records a deploy, Alertmanager fires: the alert declares an incident whose channel shows the deploy."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 900})
+            page.set_default_timeout(WAIT_MS)
+            expect.set_options(timeout=WAIT_MS)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(sandbox_url)
+            page.locator("#me").select_option(label="Alice Adams")
+            page.get_by_role("button", name="Record a sample deploy").click()
+            expect(page.locator("#toasts")).to_contain_text("Deploy of checkout")
+            page.get_by_role("button", name="Fire a sample alert").click()
+            expect(page.locator("#toasts")).to_contain_text("it declared an incident")
+            messages = page.locator("#messages")
+            expect(messages).to_contain_text("INC-1")  # the announcement in #incidents
+            page.locator("#channels a", has_text="inc-1-checkout-error-rate").click()
+            expect(messages).to_contain_text("What changed recently")
+            expect(messages).to_contain_text("rolled out to production")  # the deploy recorded a moment ago
+            card = messages.locator("article.message", has=page.get_by_role("button", name="Acknowledge"))
+            expect(card).to_contain_text("Checkout error rate above 5%")
+            expect(card).to_contain_text("SEV1")
+            expect(messages).to_contain_text("you own checkout, affected by INC-1")
+            expect(messages).to_contain_text("An alert declared it.")  # not "Someone": nobody did
+            snap(page, tmp_path, "outside-slack")
+            assert errors == []
+        finally:
+            browser.close()
+
+
 def snap(page, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
     """A picture of each step, kept with the test's files (look at them when the test fails)."""
     page.screenshot(path=str(tmp_path / f"step-{name}.png"))

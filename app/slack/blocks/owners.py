@@ -144,6 +144,8 @@ def engagement_text(incident: Incident, outcome: Outcome, *, mention: str, by: s
         why = f"{mention} you own {names}, affected by *{incident.ref}*: {title}."
     else:
         why = f"{mention} team *{md(outcome.team, 150)}* is asked to help with *{incident.ref}*: {title}."
+    if declared and not by:
+        return f"{why} An alert declared it."  # no person did (incidents.alerts)
     return f"{why} {who} {'declared it' if declared else 'brought you in'}."
 
 
