@@ -199,8 +199,8 @@ def load_rules(path: Path | str, *, environ: Mapping[str, str], process: Process
             hmac_header=src.hmac_header,
             timestamp_header=src.timestamp_header,
             max_age_seconds=src.max_age_seconds,
-            bearer_token=environ.get(src.bearer_token_env) if src.bearer_token_env else None,
-            hmac_secret=environ.get(src.hmac_secret_env) if src.hmac_secret_env else None,
+            bearer_token=_secret(environ, src.bearer_token_env),
+            hmac_secret=_secret(environ, src.hmac_secret_env),
         )
         for key, src in parsed.sources.items()
     }
@@ -252,7 +252,7 @@ def _check(parsed: _File, raw: LineDict, file: str, *, environ: Mapping[str, str
             )
         for what in ("bearer_token_env", "hmac_secret_env"):
             variable = getattr(src, what)
-            if variable and not environ.get(variable):
+            if variable and not (environ.get(variable) or "").strip():
                 problems.append(
                     Problem(
                         file,
@@ -287,3 +287,12 @@ def _check(parsed: _File, raw: LineDict, file: str, *, environ: Mapping[str, str
                     Problem(file, at("rules", index, "match", label), f"rule {index + 1}: {label}: list no values")
                 )
     return problems
+
+
+def _secret(environ: Mapping[str, str], name: str | None) -> str | None:
+    """A secret's value without the newline `echo` leaves in a Kubernetes secret (as the Slack secrets and the
+    pager keys are read)."""
+    if not name:
+        return None
+    value = (environ.get(name) or "").strip()
+    return value or None

@@ -20,7 +20,6 @@ row: that row would get a new version per alert, and a storm would leave a chain
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections import Counter as Tally
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -106,12 +105,6 @@ def _lock_group(session: Session, key: int) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(key)))
     # SQLite: the transaction began with BEGIN IMMEDIATE, so it is the only writer already.
-
-
-def _firing(session: Session, source: str, dedup_key: str) -> Alert | None:
-    return session.scalar(
-        select(Alert).where(Alert.source == source, Alert.dedup_key == dedup_key, Alert.resolved_at.is_(None))
-    )
 
 
 def _fire(
@@ -205,9 +198,10 @@ def _open_incident_for(
 
 
 def declare_key(row: Alert) -> str:
-    """One incident per firing alert, however often the request is retried."""
-    digest = hashlib.sha256(f"{row.source}\0{row.dedup_key}\0{row.starts_at.isoformat()}".encode()).hexdigest()
-    return f"alert:{digest[:40]}"
+    """One incident per alert row: a retried request is already one row (the insert does nothing on the firing
+    key), and the same alert firing again after it resolved is a new row, so a new incident, even with the same
+    startsAt (Prometheus restores its alerts' start times after a restart)."""
+    return f"alert:{row.id}"
 
 
 def declare_for(session: Session, row: Alert, *, now: datetime, process: Process, summary: str = "") -> Incident:
@@ -260,7 +254,13 @@ def _record_attached(
 
 
 def _resolve(session: Session, alert: IncomingAlert, *, now: datetime) -> str:
-    row = _firing(session, alert.source, alert.dedup_key)
+    # Locked: the same "resolved" delivered twice at once (a sender retrying while the first request runs) waits
+    # here, then finds the row resolved (PostgreSQL checks the condition again) and changes nothing.
+    row = session.scalar(
+        select(Alert)
+        .where(Alert.source == alert.source, Alert.dedup_key == alert.dedup_key, Alert.resolved_at.is_(None))
+        .with_for_update()
+    )
     if row is None:  # resolved already, or never seen firing: nothing to change
         return "duplicates"
     row.status = AlertStatus.RESOLVED.value
@@ -275,7 +275,7 @@ def _resolve(session: Session, alert: IncomingAlert, *, now: datetime) -> str:
             outbox.enqueue(
                 session,
                 kind=Effect.CHANNEL_MESSAGE,
-                key=f"say:{incident.id}:{uuid.uuid4().hex}",
+                key=f"say:alert_resolved:{row.id}",
                 now=now,
                 incident_id=incident.id,
                 payload={"fact": EventKind.ALERT_RESOLVED.value, "ref": incident.ref, "title": row.title} | fields,
@@ -292,7 +292,7 @@ def get_alert(session: Session, alert_id: int) -> Alert | None:
 
 def refuse_if_declared(session: Session, alert_id: int, *, declare_key: str) -> None:
     """A second form opened from the same triage message: the alert is already another incident's."""
-    row = session.get(Alert, alert_id)
+    row = session.get(Alert, alert_id, with_for_update=True)  # two forms at once: the second waits, then refuses
     if row is None or row.incident_id is None:
         return
     incident = session.get(Incident, row.incident_id)

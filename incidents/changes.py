@@ -25,10 +25,10 @@ from incidents import outbox
 from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.errors import InvalidInput
-from incidents.models import ChangeEvent, ChangeKind, Incident, TimelineEvent
+from incidents.models import ChangeEvent, ChangeKind, Incident
 from incidents.owners import OwnershipMap
 from incidents.queries import get_by_id
-from incidents.timeline import EventKind
+from incidents.timeline import EventKind, recorded
 from incidents.timeline import record as record_event
 
 # The columns' lengths (incidents.models.ChangeEvent).
@@ -288,10 +288,7 @@ def record_shown(
     """Put the changes shown on the timeline (CHANGES_SHOWN), once per `key`. False when it was there already."""
     incident = get_by_id(session, incident_id, for_update=True)
     key = key[:SOURCE_KEY_MAX]
-    exists = session.scalar(
-        select(TimelineEvent.id).where(TimelineEvent.incident_id == incident.id, TimelineEvent.source_key == key)
-    )
-    if exists is not None:
+    if recorded(session, incident, key):
         return False
     record_event(
         session,

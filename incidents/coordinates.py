@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from incidents.models import Incident, TimelineEvent
 from incidents.queries import get_by_id
-from incidents.timeline import EventKind, record
+from incidents.timeline import EventKind, record, recorded
 
 
 def attach_channel(session: Session, incident_id: int, channel_id: str, name: str) -> Incident:
@@ -74,9 +74,7 @@ def link_source_message(
     """The Slack message an incident was declared from, on its timeline at the time it was written (once)."""
     incident = get_by_id(session, incident_id, for_update=True)
     key = f"declared_from:{channel_id}:{ts}"
-    if session.scalar(
-        select(TimelineEvent.id).where(TimelineEvent.incident_id == incident.id, TimelineEvent.source_key == key)
-    ):
+    if recorded(session, incident, key):
         return
     try:
         written = min(datetime.fromtimestamp(float(ts), UTC), now)

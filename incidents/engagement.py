@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents import outbox
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition
-from incidents.models import Incident, Status, TimelineEvent
+from incidents.models import Incident, Status
 from incidents.queries import get_by_id
-from incidents.timeline import EventKind
+from incidents.timeline import EventKind, recorded
 from incidents.timeline import record as record_event
 
 DECLARED = "declared"  # the services picked when declaring
@@ -109,10 +108,7 @@ def record(
 ) -> bool:
     """Put an engagement on the timeline, once per `key`. Returns False when it was there already."""
     incident = get_by_id(session, incident_id, for_update=True)
-    exists = session.scalar(
-        select(TimelineEvent.id).where(TimelineEvent.incident_id == incident.id, TimelineEvent.source_key == key)
-    )
-    if exists is not None:
+    if recorded(session, incident, key):
         return False
     record_event(
         session,

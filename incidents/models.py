@@ -297,7 +297,7 @@ class SeenRequest(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
-# --- Connected: alerts in, pages out, change events (migrations 0003, 0004, 0005) ---
+# --- Connected: alerts in, pages out, change events (migration 0003) ---
 
 
 class AlertStatus(enum.StrEnum):

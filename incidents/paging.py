@@ -26,12 +26,12 @@ from incidents import outbox
 from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.errors import InvalidTransition
-from incidents.models import Incident, Page, PageStatus, Status, TimelineEvent
+from incidents.models import Incident, Page, PageStatus, Status
 from incidents.owners.lookup import OwnershipMap
 from incidents.owners.model import Team
 from incidents.process import Process
 from incidents.queries import get_by_id
-from incidents.timeline import EventKind, record
+from incidents.timeline import EventKind, record, recorded
 
 PAGERS = ("pagerduty", "opsgenie")
 DECLARED = "declared"  # paged automatically on declare (or when the severity was raised into a paging one)
@@ -261,15 +261,18 @@ def _page(session: Session, page_id: int) -> tuple[Page, Incident]:
 
 
 def _once(session: Session, incident: Incident, key: str) -> bool:
-    return (
-        session.scalar(
-            select(TimelineEvent.id).where(TimelineEvent.incident_id == incident.id, TimelineEvent.source_key == key)
-        )
-        is None
-    )
+    return not recorded(session, incident, key)
 
 
-def record_sent(session: Session, page_id: int, *, answer: Mapping[str, Any], key: str, now: datetime) -> Page:
+def record_sent(
+    session: Session,
+    page_id: int,
+    *,
+    answer: Mapping[str, Any],
+    key: str,
+    now: datetime,
+    process: Process | None = None,
+) -> Page:
     page, incident = _page(session, page_id)
     if page.status in (PageStatus.REQUESTED.value, PageStatus.FAILED.value):
         page.status = PageStatus.TRIGGERED.value
@@ -278,7 +281,21 @@ def record_sent(session: Session, page_id: int, *, answer: Mapping[str, Any], ke
         data = {"team": page.team, "pager": page.pager, "answer": summarize(answer)}
         record(session, incident, EventKind.PAGE_SENT, "", now=now, source_key=key, data=data)
         _tell_channel(session, incident, EventKind.PAGE_SENT, key, now, by=page.requested_by, **data)
+    _catch_up(session, page, incident, now=now, process=process)
     return page
+
+
+def _catch_up(session: Session, page: Page, incident: Incident, *, now: datetime, process: Process | None) -> None:
+    """What happened to the incident while the trigger was on its way (its PAGE_RESOLVE or PAGE_ACKNOWLEDGE found
+    the page not triggered yet and did nothing): resolved, the page is resolved too; acknowledged, it is
+    acknowledged when PAGER_ACKNOWLEDGE_FROM_SLACK says so."""
+    if incident.status == Status.RESOLVED.value:
+        kind, key = Effect.PAGE_RESOLVE, f"page_resolve:{page.id}:after_sent"
+    elif incident.acknowledged_at is not None and process is not None and process.pager_acknowledge_from_slack:
+        kind, key = Effect.PAGE_ACKNOWLEDGE, f"page_acknowledge:{page.id}:after_sent"
+    else:
+        return
+    outbox.enqueue(session, kind=kind, key=key, now=now, incident_id=incident.id, payload={"page_id": page.id})
 
 
 def record_acknowledged(session: Session, page_id: int, *, answer: Mapping[str, Any], key: str, now: datetime) -> Page:

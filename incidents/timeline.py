@@ -12,6 +12,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents.models import Incident, TimelineEvent
@@ -78,3 +79,11 @@ def record(
     )
     session.add(event)
     return event
+
+
+def recorded(session: Session, incident: Incident, source_key: str) -> bool:
+    """Is an event with this `source_key` on the incident's timeline already? (How a fact is recorded once.)"""
+    stmt = select(TimelineEvent.id).where(
+        TimelineEvent.incident_id == incident.id, TimelineEvent.source_key == source_key
+    )
+    return session.scalar(stmt.limit(1)) is not None

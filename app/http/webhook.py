@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 logger = structlog.get_logger("app.http.webhook")
 
@@ -45,15 +46,49 @@ class Request:
         return self.headers.get(name.lower(), "")
 
     def json(self) -> Any:
-        """The body as JSON, or `Rejected(400)` saying why it is not."""
+        """The body as JSON that every database can store, or `Rejected(400)` saying why it is not: not JSON,
+        nested too deeply for the parser, NaN or Infinity, a NUL character or a lone surrogate (naming where)."""
         if not self.raw.strip():
             raise Rejected(400, "the body is empty; send a JSON document")
         try:
-            return json.loads(self.raw)
+            document = json.loads(self.raw, parse_constant=_no_constant)
         except UnicodeDecodeError:
             raise Rejected(400, "the body is not UTF-8 text; send a JSON document") from None
         except json.JSONDecodeError as exc:
             raise Rejected(400, f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        except RecursionError:
+            raise Rejected(400, "the body is nested too deeply; send a flatter JSON document") from None
+        _check_storable(document)
+        return document
+
+
+def _no_constant(name: str) -> Any:
+    raise Rejected(400, f"the body has {name}; numbers must be finite")
+
+
+def _check_storable(document: Any) -> None:
+    """Every string (keys too) without NUL (PostgreSQL refuses it) or a lone surrogate (not UTF-8). Walked with
+    a stack, not recursion: the parser's own depth limit is the only one."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            _check_text(value, path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key, path)
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+
+
+def _check_text(text: str, path: str) -> None:
+    if "\x00" in text:
+        raise Rejected(400, f"{path or '(the body)'}: text may not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Rejected(400, f"{path or '(the body)'}: text is not valid Unicode (a lone surrogate)") from None
 
 
 @dataclass(frozen=True)
@@ -111,7 +146,7 @@ def serve(endpoint: Endpoint, *, max_body: int, name: str) -> WSGIApp:
         except Rejected as exc:
             logger.info("webhook_rejected", endpoint=name, status=exc.status, reason=exc.message)
             answer = _error(exc)
-        except OperationalError:
+        except (OperationalError, InterfaceError, PoolTimeout):  # down, dropped, or every connection busy
             logger.exception("webhook_storage_unavailable", endpoint=name)
             answer = Answer(503, {"ok": False, "error": "storage is unavailable; send it again later"})
         except Exception:

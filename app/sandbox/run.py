@@ -143,7 +143,8 @@ def start_sandbox(settings: Settings, *, host: str = LOOPBACK, port: int | None 
         bot_settings = sandbox_settings(settings, api_url=f"{local}api/", signing_secret=secret, bot_token=token)
         seed(workspace, announcements=bot_settings.announcements_channel, ownership_map=_load_map(bot_settings))
         _triage_channel(workspace)
-        os.environ.setdefault(ALERT_TOKEN_VARIABLE, secrets.token_hex(16))  # read by the rules at start-up
+        if not os.environ.get(ALERT_TOKEN_VARIABLE, "").strip():  # read by the rules at start-up
+            os.environ[ALERT_TOKEN_VARIABLE] = secrets.token_hex(16)
         _fresh_database(Path(bot_settings.data_dir))
         runtime = Runtime(bot_settings, clock=clock)
         runtime.ensure_schema()

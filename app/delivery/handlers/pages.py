@@ -107,10 +107,13 @@ class PageCallHandler:
             raise PermanentFailure(str(exc)) from None
         key = f"{message.kind}:{message.id}"
         with sessions.begin() as session:
-            record = {"trigger": paging.record_sent, "acknowledge": paging.record_acknowledged}.get(
-                self.action, paging.record_resolved
-            )
-            record(session, page_id, answer=answer, key=key, now=self.deps.now())
+            now = self.deps.now()
+            if self.action == "trigger":
+                paging.record_sent(session, page_id, answer=answer, key=key, now=now, process=self.deps.runtime.process)
+            elif self.action == "acknowledge":
+                paging.record_acknowledged(session, page_id, answer=answer, key=key, now=now)
+            else:
+                paging.record_resolved(session, page_id, answer=answer, key=key, now=now)
         self.deps.wake_outbox()
         return {"answer": answer}
 
@@ -120,7 +123,8 @@ class PageCallHandler:
         if self.action == "trigger" and incident.status == "resolved":
             return f"{incident.ref} was resolved before the page went out"
         if self.action != "trigger" and page.status in (PageStatus.REQUESTED.value, PageStatus.FAILED.value):
-            # never triggered: nothing to acknowledge or resolve at the vendor
+            # not triggered yet: nothing to acknowledge or resolve at the vendor. A trigger still on its way
+            # catches up when it lands (incidents.paging._catch_up).
             return f"the page is {page.status}, never triggered"
         if self.action == "acknowledge" and page.status == PageStatus.RESOLVED.value:
             return "already resolved"

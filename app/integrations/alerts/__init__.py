@@ -15,7 +15,6 @@ import structlog
 
 from app.http.webhook import Answer, Rejected, Request, WSGIApp, require_bearer, require_signature, serve
 from app.integrations.alerts import alertmanager, generic
-from app.integrations.alerts.common import check_text
 from app.slack.deps import Deps
 from incidents import alerts
 from incidents.alert_rules import AlertRules, Source
@@ -50,7 +49,6 @@ def endpoint(deps: Deps, rules: AlertRules) -> Callable[[Request], Answer]:
             raise Rejected(404, f"no alert source {name!r}; these exist: {known}")
         authenticate(request, source, now=deps.now().timestamp())
         body = request.json()
-        check_text(body)
         incoming = PARSERS[source.format](body, source=source.name, rules=rules)
         with deps.runtime.sessions.begin() as session:
             counts = alerts.receive(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -37,26 +36,6 @@ def rejected(exc: ValidationError, what: str) -> Rejected:
     more = len(lines) - DETAILS_MAX
     shown = lines[:DETAILS_MAX] + ([f"... and {more} more"] if more > 0 else [])
     return Rejected(400, f"this is not {what}: {shown[0]}", details=shown)
-
-
-def check_text(value: Any, path: str = "") -> None:
-    """Values the database can store: no NUL characters, no lone surrogates, no NaN or Infinity (400 naming where)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise Rejected(400, f"{path or '(the body)'}: text may not contain NUL characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise Rejected(400, f"{path or '(the body)'}: text is not valid Unicode (a lone surrogate)") from None
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise Rejected(400, f"{path or '(the body)'}: numbers must be finite (not NaN or Infinity)")
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            check_text(key, path)
-            check_text(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            check_text(item, f"{path}[{index}]")
 
 
 def utc(value: datetime | None, path: str) -> datetime | None:

@@ -47,7 +47,7 @@ def change_events(deps: Deps) -> Endpoint:
         if token is None:
             raise Rejected(404, "change events are not enabled on this bot: set CHANGE_EVENTS_TOKEN")
         require_bearer(request, token.get_secret_value())
-        return store(deps, formats.read(parsed(request), source=API_SOURCE))
+        return store(deps, formats.read(request.json(), source=API_SOURCE))
 
     return endpoint
 
@@ -71,7 +71,7 @@ def github_deployments(deps: Deps) -> Endpoint:
         if request.header("content-type").lower().startswith("application/x-www-form-urlencoded"):
             raise Rejected(415, "the webhook sends a form: set its content type to application/json in GitHub")
         try:
-            status_event = DeploymentStatusEvent.model_validate(parsed(request))
+            status_event = DeploymentStatusEvent.model_validate(request.json())
         except ValidationError as exc:
             problems = formats.field_errors(exc)
             raise Rejected(400, "not a deployment_status event: " + "; ".join(problems), details=problems) from None
@@ -81,14 +81,6 @@ def github_deployments(deps: Deps) -> Endpoint:
         return store(deps, [status_event.change(delivery=delivery)])
 
     return endpoint
-
-
-def parsed(request: Request) -> Any:
-    """The body as JSON; a document nested too deeply for the parser is refused like any bad JSON."""
-    try:
-        return request.json()
-    except RecursionError:
-        raise Rejected(400, "the body is nested too deeply; send a flat JSON document") from None
 
 
 def store(deps: Deps, items: list[NewChange]) -> Answer:

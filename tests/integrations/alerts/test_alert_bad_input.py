@@ -138,3 +138,25 @@ def test_without_the_right_credentials_nothing_is_ever_stored(
     answer = alerting.post(path, body, headers)
     assert answer.status in (401, 404), answer.text
     assert stored(alerting) == before
+
+
+def test_a_body_nested_deeper_than_the_parser_goes_is_400_and_stores_nothing(alerting: Harness) -> None:
+    """Found in review: 5,000 nested lists made json.loads raise RecursionError, which answered 500."""
+    before = stored(alerting)
+    body = b'{"alerts": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    answer = alerting.post("/alerts/prometheus", body, AM_AUTH)
+    assert answer.status == 400
+    assert "nested too deeply" in answer.json()["error"]
+    assert stored(alerting) == before
+
+
+def test_nul_nan_and_lone_surrogates_are_400_naming_where(alerting: Harness) -> None:
+    for body, where in (
+        (b'{"alerts": [{"labels": {"service": "a\\u0000b"}}]}', "alerts[0].labels.service"),
+        (b'{"alerts": [{"labels": {"x": "\\ud800"}}]}', "alerts[0].labels.x"),
+        (b'{"alerts": [], "truncatedAlerts": NaN}', "NaN"),
+    ):
+        answer = alerting.post("/alerts/prometheus", body, AM_AUTH)
+        assert answer.status == 400, answer.text
+        assert where in answer.json()["error"]
+    assert stored(alerting) == (0, 0, 0, 0)

@@ -292,6 +292,23 @@ def test_firing_again_after_resolving_is_a_new_alert(alerting: Harness) -> None:
     assert [row.status for row in alerts_of(alerting)] == ["resolved", "firing"]
 
 
+def test_firing_again_with_the_same_start_after_its_incident_was_resolved_declares_a_new_one(
+    alerting: Harness,
+) -> None:
+    """Found in review: Prometheus restores an alert's startsAt after a restart; the second firing must not land on
+    the resolved incident the first one declared (am_alert always sends the same startsAt)."""
+    alerting.post("/alerts/prometheus", am_payload(am_alert(fingerprint="f1")), AM_AUTH)
+    alerting.post("/alerts/prometheus", am_payload(am_alert(fingerprint="f1", status="resolved")), AM_AUTH)
+    alerting.settle()  # its channel is open
+    alerting.command("resolve", channel=alerting.incident(1).channel_id)
+    assert alerting.incident(1).status == "resolved"
+    answer = alerting.post("/alerts/prometheus", am_payload(am_alert(fingerprint="f1")), AM_AUTH)
+    assert answer.json() == counts(received=1, declared=1)
+    assert alerting.latest_incident().number == 2
+    first, second = alerts_of(alerting)
+    assert (first.incident_id, second.incident_id) == (alerting.incident(1).id, alerting.incident(2).id)
+
+
 def test_an_alert_without_a_fingerprint_is_keyed_by_its_labels(alerting: Harness) -> None:
     body = am_payload(am_alert("A", fingerprint=None, severity="warning"))
     alerting.post("/alerts/prometheus", body, AM_AUTH)

@@ -74,3 +74,32 @@ def test_a_storm_of_concurrent_alerts_makes_one_incident_per_service(alerting: H
         for incident in incidents:  # each alert on its own service's incident
             services = set(session.scalars(select(Alert.service).where(Alert.incident_id == incident.id)))
             assert services == {incident.services[0]}
+
+
+@pytest.mark.postgres_only
+def test_the_same_resolved_alert_delivered_several_times_at_once_is_resolved_once(alerting: Harness) -> None:
+    """Found in review: a sender retrying "resolved" while its first request still runs (on another replica)
+    recorded alert_resolved and posted in the channel once per request."""
+    alerting.post("/alerts/prometheus", am_payload(am_alert(fingerprint="r1")), AM_AUTH)
+    resolved = am_payload(am_alert(fingerprint="r1", status="resolved"))
+    barrier = threading.Barrier(6)
+    answers: list[dict] = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            barrier.wait(timeout=10)
+            answers.append(alerting.post("/alerts/prometheus", resolved, AM_AUTH).json())
+        except BaseException as exc:  # noqa: BLE001 - asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(a["resolved"] for a in answers) == [0, 0, 0, 0, 0, 1]
+    assert len(alerting.events(kind="alert_resolved")) == 1
+    messages = [m for m in alerting.outbox("channel_message") if m.payload.get("fact") == "alert_resolved"]
+    assert len(messages) == 1
