@@ -1,0 +1,9 @@
+"""Charts drawn as PNG with matplotlib's headless Agg backend: the metrics across incidents (stats.py), and the
+picture of one incident's timeline (incident.py). Each function takes plain data (from the domain) and returns the
+PNG's bytes; nothing here reads the database or speaks Slack."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
