@@ -128,8 +128,8 @@ def request_page(
     now: datetime,
     message: str = "",
 ) -> Requested:
-    """Page `team` (named as the ownership map spells it) through `pager`, once per incident: a second request,
-    also one arriving at the same moment on another replica, returns the first page."""
+    """Page `team` (named as the ownership map spells it) through `pager`, once per incident while its page is
+    open: a second request, also one arriving at the same moment on another replica, returns the first page."""
     if incident.status == Status.RESOLVED:
         raise InvalidTransition(f"{incident.ref} is resolved; reopen it before paging anyone.")
     if pager not in PAGERS:
@@ -151,10 +151,28 @@ def request_page(
         .on_conflict_do_nothing(index_elements=["incident_id", "team"])
         .returning(Page.id)
     ).scalar()
-    page = find(session, incident.id, team)
+    if inserted is not None:
+        page = find(session, incident.id, team)
+        assert page is not None
+        _trigger(session, incident, page, by=by, now=now, round_key=str(page.id))
+        return Requested(page, created=True)
+    # The team was paged already (by this request's rival too: the row it committed). A page that is over
+    # (resolved with an earlier resolution, or failed) pages again: the incident was reopened, or the first
+    # trigger never got through. The row is locked, so two such requests at once page once.
+    page = session.scalar(select(Page).where(Page.incident_id == incident.id, Page.team == team).with_for_update())
     assert page is not None
-    if inserted is None:  # the team was paged already (by this request's rival too: the row it committed)
+    if page.status not in (PageStatus.RESOLVED.value, PageStatus.FAILED.value):
         return Requested(page, created=False)
+    page.status, page.pager, page.requested_by = PageStatus.REQUESTED.value, pager, by
+    page.message, page.requested_at, page.updated_at, page.last_error = message.strip()[:1000], now, now, None
+    _trigger(session, incident, page, by=by, now=now, round_key=f"{page.id}:{now.strftime('%Y%m%dT%H%M%S%f')}")
+    return Requested(page, created=True)
+
+
+def _trigger(
+    session: Session, incident: Incident, page: Page, *, by: str | None, now: datetime, round_key: str
+) -> None:
+    """PAGE_REQUESTED on the timeline and the PAGE_TRIGGER effect, once per round of paging (`round_key`)."""
     record(
         session,
         incident,
@@ -162,18 +180,17 @@ def request_page(
         "",
         now=now,
         actor_id=by,
-        source_key=f"page:{page.id}",
-        data={"team": team, "pager": pager, "message": page.message},
+        source_key=f"page:{round_key}",
+        data={"team": page.team, "pager": page.pager, "message": page.message},
     )
     outbox.enqueue(
         session,
         kind=Effect.PAGE_TRIGGER,
-        key=f"page_trigger:{page.id}",
+        key=f"page_trigger:{round_key}",
         now=now,
         incident_id=incident.id,
         payload={"page_id": page.id, "by": by},
     )
-    return Requested(page, created=True)
 
 
 def request_owners(

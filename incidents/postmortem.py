@@ -258,7 +258,7 @@ def build(
         generated_at=now,
         owners_known=owners_of is not None,
         changes_services=changed_services,
-        changes=changes_before(session, incident, changed_services),
+        changes=changes_before(session, incident, changed_services, timeline),
         pages=pages_of(session, incident, timeline),
     )
     if name_of is not None:
@@ -308,16 +308,37 @@ def _changes_services(incident: Incident, timeline: Iterable[Entry]) -> tuple[st
     return tuple(names)
 
 
-def changes_before(session: Session, incident: Incident, services: tuple[str, ...]) -> tuple[ChangeBefore, ...]:
+def changes_before(
+    session: Session, incident: Incident, services: tuple[str, ...], timeline: Iterable[Entry] = ()
+) -> tuple[ChangeBefore, ...]:
     """The change events for `services` (every service when empty) in the 24 hours before the declaration,
-    newest first (at most CHANGES_MAX)."""
+    newest first (at most CHANGES_MAX): those still stored, and those the timeline kept when "What changed
+    recently" showed them (so pruning after CHANGE_RETENTION_DAYS does not empty an old incident's section)."""
     declared = incident.declared_at
-    found = change_events.recent(
-        session, services or None, since=declared - CHANGES_BEFORE, until=declared, limit=CHANGES_MAX
-    )
+    since = declared - CHANGES_BEFORE
+    found = change_events.recent(session, services or None, since=since, until=declared, limit=CHANGES_MAX)
+    rows = {(c.service, c.kind, c.summary, c.version, c.occurred_at): (c.who, c.link) for c in found.changes}
+    for entry in timeline:
+        if entry.kind != EventKind.CHANGES_SHOWN:
+            continue
+        for kept in entry.data.get("changes") or ():
+            occurred = _moment(kept.get("occurred_at")) if isinstance(kept, dict) else None
+            if occurred is None or not since <= occurred <= declared:
+                continue
+            if services and kept.get("service") not in services:
+                continue
+            key = (
+                str(kept.get("service") or ""),
+                str(kept.get("kind") or ""),
+                str(kept.get("summary") or ""),
+                str(kept.get("version") or ""),
+                occurred,
+            )
+            rows.setdefault(key, (str(kept.get("who") or ""), kept.get("link") or None))
+    newest = sorted(rows.items(), key=lambda item: item[0][4], reverse=True)[:CHANGES_MAX]
     return tuple(
-        ChangeBefore(c.service, c.kind, c.summary, c.who, c.version, c.link, c.occurred_at, declared - c.occurred_at)
-        for c in found.changes
+        ChangeBefore(service, kind, summary, who, version, link, occurred, declared - occurred)
+        for (service, kind, summary, version, occurred), (who, link) in newest
     )
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import delete
+
 from app.postmortem.render import render_markdown, to_json
 from incidents import postmortem
+from incidents.models import ChangeEvent
 from tests.integrations.changes.changes_helpers import change, post_changes
 from tests.slack.slack_harness import Harness
 
@@ -73,3 +76,20 @@ def test_the_draft_says_when_nothing_changed(bot: Harness) -> None:
     markdown = render_markdown(_draft(bot))
     assert "_No changes were recorded for gateway in the 24 hours before it was declared._" in markdown
     assert to_json(_draft(bot))["changes_before"] == {"services": ["gateway"], "changes": []}
+
+
+def test_the_draft_keeps_the_changes_shown_after_they_are_pruned(bot: Harness) -> None:
+    """Change events are pruned after CHANGE_RETENTION_DAYS; an old incident's draft still lists what "What
+    changed recently" showed, from the timeline."""
+    now = bot.clock.now
+    post_changes(bot, change("checkout", "deploy", "Checkout v2.4.0", now - timedelta(minutes=30), version="v2.4.0"))
+    bot.declare(services=["checkout"])
+    assert [c.summary for c in _draft(bot).changes] == ["Checkout v2.4.0"]
+
+    with bot.runtime.sessions.begin() as session:
+        assert session.execute(delete(ChangeEvent)).rowcount == 1
+
+    data = _draft(bot)
+    assert [(c.service, c.summary, c.version, c.before_declared) for c in data.changes] == [
+        ("checkout", "Checkout v2.4.0", "v2.4.0", timedelta(minutes=30))
+    ]

@@ -4,7 +4,7 @@ two replicas ask at the same moment; resolve asks to resolve the open pages; ack
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -57,6 +57,46 @@ def test_resolve_asks_to_resolve_open_pages_and_paging_a_resolved_incident_is_re
         assert len(kinds(s, Effect.PAGE_RESOLVE)) == 1
         with pytest.raises(InvalidTransition, match="reopen it before paging"):
             paging.request_page(s, s.get(Incident, incident_id), team="search", pager="opsgenie", by=None, now=now)
+
+
+def test_a_reopened_incident_pages_the_team_again_once(sessions, now, process) -> None:
+    """The page was resolved with the incident; reopened, the team is paged anew (a new trigger, a new fact),
+    and a second request while that page is open is still the same page."""
+    incident_id = declare(sessions, now, process)
+    with sessions.begin() as s:
+        incident = s.get(Incident, incident_id)
+        first = paging.request_page(s, incident, team="payments", pager="pagerduty", by="U01ALICE", now=now)
+        service.resolve(s, incident, by="U01ALICE", now=now, process=process)
+        paging.record_resolved(s, first.page.id, answer={}, key="page_resolve:test", now=now)
+    later = now + timedelta(hours=1)
+    with sessions.begin() as s:
+        incident = s.get(Incident, incident_id)
+        service.reopen(s, incident, by="U01BOB", now=later, process=process)
+        again = paging.request_page(s, incident, team="payments", pager="opsgenie", by="U01BOB", now=later)
+        twice = paging.request_page(s, incident, team="payments", pager="opsgenie", by="U01CAROL", now=later)
+        assert again.created and again.page.id == first.page.id and not twice.created
+    with sessions() as s:
+        page = s.get(Page, first.page.id)
+        assert (page.status, page.pager, page.requested_by) == ("requested", "opsgenie", "U01BOB")
+        assert len(kinds(s, Effect.PAGE_TRIGGER)) == 2
+        assert (
+            s.scalar(select(func.count()).select_from(TimelineEvent).where(TimelineEvent.kind == "page_requested")) == 2
+        )
+
+
+def test_a_failed_page_can_be_asked_for_again(sessions, now, process) -> None:
+    incident_id = declare(sessions, now, process)
+    with sessions.begin() as s:
+        incident = s.get(Incident, incident_id)
+        first = paging.request_page(s, incident, team="payments", pager="pagerduty", by="U01ALICE", now=now)
+        paging.record_failed(s, first.page.id, error="Invalid routing key", key="page_failed:test", now=now)
+    with sessions.begin() as s:
+        again = paging.request_page(
+            s, s.get(Incident, incident_id), team="payments", pager="pagerduty", by="U01ALICE", now=now
+        )
+        assert again.created and again.page.status == "requested" and again.page.last_error is None
+    with sessions() as s:
+        assert len(kinds(s, Effect.PAGE_TRIGGER)) == 2
 
 
 @pytest.mark.parametrize("from_slack", [False, True])
