@@ -4,10 +4,13 @@ and the triage message says which incident it became."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from sqlalchemy import select
 
 from app.slack.ids import AlertAction, Callback, DeclareField
-from incidents.models import Alert
+from incidents.models import Alert, Incident
 from tests.integrations.alerts.alert_helpers import AM_AUTH, am_alert, am_payload
 from tests.integrations.alerts.conftest import TRIAGE_ID
 from tests.slack.slack_harness import ALICE, BOB, CAROL, Harness, blocks_text
@@ -94,3 +97,37 @@ def test_a_later_alert_of_the_declared_service_joins_that_incident(alerting: Har
     more = am_payload(am_alert("ErrorsUp", fingerprint="err1", severity="critical"))
     assert alerting.post("/alerts/prometheus", more, AM_AUTH).json()["attached"] == 1
     assert len(alerting.events(1, "alert_attached")) == 2
+
+
+@pytest.mark.postgres_only
+def test_two_forms_for_one_alert_submitted_at_once_declare_one_incident(alerting: Harness) -> None:
+    """Two people submit the declare form of the same triaged alert at the same moment, on PostgreSQL: the
+    alert row is locked, so the second waits, sees the first incident, and is told which one it is."""
+    alert = triaged(alerting)
+    click_declare(alerting, alert, BOB)
+    click_declare(alerting, alert, ALICE)
+    views = {user: alerting.open_view(user, Callback.DECLARE).id for user in (BOB, ALICE)}
+    barrier = threading.Barrier(2)
+    texts: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def submit(user: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            result = alerting.submit(views[user], {}, user=user, settle=False)
+            assert result.status == 200
+            texts[user] = result.text
+        except BaseException as exc:  # noqa: BLE001 - asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(user,)) for user in views]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    with alerting.runtime.sessions() as session:
+        (incident,) = session.scalars(select(Incident)).all()
+        assert session.get(Alert, alert.id).incident_id == incident.id
+    refused = [user for user, text in texts.items() if f"This alert is already {incident.ref}" in text]
+    assert len(refused) == 1 and incident.reporter_id not in refused
