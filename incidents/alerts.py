@@ -9,7 +9,8 @@ Each normalized alert (`IncomingAlert`) is, in order:
   empty, nobody is invited for it, the owners of its service are), post it to the triage channel
   (TRIAGE_ALERT), or store it as ignored (so a redelivery is still a no-op).
 A resolved alert marks its row resolved and, when it is attached, says so on the timeline and in the incident
-channel. The incident itself is never resolved here: that stays a person's decision.
+channel; a triaged one has its triage message redrawn to say it stopped firing. The incident itself is never
+resolved here: that stays a person's decision.
 
 Storms: requests for one service are serialized inside their transactions: on PostgreSQL by a transaction-scoped
 advisory lock named after the service (`pg_advisory_xact_lock`, held until commit; taken in a fixed order, so
@@ -267,6 +268,14 @@ def _resolve(session: Session, alert: IncomingAlert, *, now: datetime) -> str:
     row.resolved_at = now
     row.ends_at = alert.ends_at or now
     row.last_received_at = now
+    if row.incident_id is None and row.action == AlertAction.TRIAGE.value:  # its triage message says so
+        outbox.enqueue(
+            session,
+            kind=Effect.TRIAGE_ALERT,
+            key=f"triage_alert:{row.id}:resolved",
+            now=now,
+            payload={"alert_id": row.id, "resolved": True},
+        )
     if row.incident_id is not None:
         incident = session.get(Incident, row.incident_id)
         if incident is not None:

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from app.slack.blocks.text import channel, cut, md
+from app.slack.blocks.text import channel, cut, date, md
 from app.slack.ids import AlertAction, AlertBlock
 from incidents.models import Alert, Incident
 
@@ -54,6 +54,16 @@ def triage_blocks(alert: Alert, incident: Incident | None = None) -> list[Block]
     labels = labels_summary(alert.labels or {})
     if labels:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=md(f"Labels: {labels}", 1900))]))
+    if incident is None and alert.resolved_at is not None:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f":large_green_circle: Stopped firing {date(alert.resolved_at)}; no incident was declared."
+                    )
+                ]
+            )
+        )
     if incident is not None:
         blocks.append(
             SectionBlock(

@@ -131,3 +131,29 @@ def test_two_forms_for_one_alert_submitted_at_once_declare_one_incident(alerting
         assert session.get(Alert, alert.id).incident_id == incident.id
     refused = [user for user, text in texts.items() if f"This alert is already {incident.ref}" in text]
     assert len(refused) == 1 and incident.reporter_id not in refused
+
+
+def test_a_triaged_alert_that_stops_firing_says_so_in_its_triage_message(alerting: Harness) -> None:
+    alert = triaged(alerting)
+    resolved = am_payload(
+        am_alert("LatencyHigh", fingerprint="lat1", severity="warning", summary="p99 latency 2s", status="resolved")
+    )
+    assert alerting.post("/alerts/prometheus", resolved, AM_AUTH).json()["resolved"] == 1
+    alerting.settle()
+    (message,) = bot_messages(alerting)
+    text = blocks_text(message.blocks)
+    assert "Stopped firing" in text and "no incident was declared" in text
+    buttons = [e for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert buttons[0]["action_id"] == AlertAction.DECLARE  # it may still deserve an incident
+    (redraw,) = [m for m in alerting.outbox("triage_alert") if m.payload.get("resolved")]
+    assert redraw.status == "done" and redraw.result["ts"] == alert.triage_ts
+
+
+def test_an_alert_resolved_before_its_triage_message_is_posted_is_posted_resolved(alerting: Harness) -> None:
+    firing = am_alert("DiskFull", fingerprint="disk1", severity="warning", summary="disk 95%")
+    assert alerting.post("/alerts/prometheus", am_payload(firing), AM_AUTH).json()["triaged"] == 1
+    resolved = am_alert("DiskFull", fingerprint="disk1", severity="warning", summary="disk 95%", status="resolved")
+    assert alerting.post("/alerts/prometheus", am_payload(resolved), AM_AUTH).json()["resolved"] == 1
+    alerting.settle()
+    (message,) = bot_messages(alerting)
+    assert "Stopped firing" in blocks_text(message.blocks)
