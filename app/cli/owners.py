@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from app.integrations.pager import missing_keys
 from incidents.owners import OwnershipMap, OwnershipMapError, Service, Team, load_map
 
 ENV_VAR = "OWNERSHIP_MAP_PATH"
@@ -31,9 +33,22 @@ def owners() -> None:
 @owners.command()
 @_paths_argument
 @_settings_option
-def check(paths: tuple[Path, ...], settings_paths: tuple[Path, ...]) -> None:
-    """Validate the map: print every problem as FILE:LINE: MESSAGE and exit 1, or a summary and exit 0."""
+@click.option(
+    "--require-keys",
+    is_flag=True,
+    help="Also fail when a pager key variable the map names is not set here (run it where the bot runs).",
+)
+def check(paths: tuple[Path, ...], settings_paths: tuple[Path, ...], require_keys: bool) -> None:
+    """Validate the map: print every problem as FILE:LINE: MESSAGE and exit 1, or a summary and exit 0. Pager key
+    variables that are not set in this environment are warnings (the bot refuses to start without them), or
+    problems with --require-keys."""
     ownership = _load(paths or settings_paths)
+    unset = missing_keys(ownership, os.environ)
+    for problem in unset:
+        click.echo(f"{'error' if require_keys else 'warning'}: {problem}")
+    if unset and require_keys:
+        click.echo(f"{_count(len(unset), 'pager key')} not set.", err=True)
+        raise SystemExit(1)
     teams, services = len(ownership.teams), len(ownership.services)
     click.echo(f"OK: {_count(teams, 'team')}, {_count(services, 'service')}")
 

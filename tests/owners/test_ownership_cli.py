@@ -97,3 +97,27 @@ def test_show_on_an_invalid_map_prints_the_problems(runner: CliRunner, write_yam
     result = runner.invoke(owners, ["show", "checkout", str(path)])
     assert result.exit_code == 1
     assert result.stdout == f"{path}:2: service 'checkout' references unknown team 'payments'\n"
+
+
+def test_check_warns_of_pager_keys_not_set_and_fails_on_them_with_require_keys(runner: CliRunner, write_yaml) -> None:
+    path = write_yaml("""\
+teams:
+  - {name: payments, members: [U0PAYPRIM], pager: {service: pagerduty, key_env: TEST_PAYMENTS_PD_KEY}}
+  - {name: search, members: [U0SEARCH1], pager: {service: opsgenie, key_env: TEST_SEARCH_OG_KEY}}
+services:
+  - {name: checkout, team: payments}
+  - {name: search-api, team: search}
+""")
+    env = {"TEST_PAYMENTS_PD_KEY": "routing-key", "TEST_SEARCH_OG_KEY": None}
+    result = runner.invoke(owners, ["check", str(path)], env=env)
+    assert result.exit_code == 0
+    (warning,) = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert "team 'search'" in warning and "TEST_SEARCH_OG_KEY, which is not set" in warning
+    assert result.stdout.endswith("OK: 2 teams, 2 services\n")
+
+    strict = runner.invoke(owners, ["check", "--require-keys", str(path)], env=env)
+    assert strict.exit_code == 1
+    assert "error: team 'search'" in strict.stdout and "1 pager key not set." in strict.stderr
+
+    env["TEST_SEARCH_OG_KEY"] = "api-key"
+    assert runner.invoke(owners, ["check", "--require-keys", str(path)], env=env).stdout == "OK: 2 teams, 2 services\n"
