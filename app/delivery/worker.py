@@ -34,6 +34,8 @@ class OutboxWorker:
         circuit: CircuitBreaker | None = None,
         observe: Callable[[OutboxMessage, str], None] | None = None,
         bell: Bell | None = None,
+        yield_to: Callable[[float], object] | None = None,
+        yield_seconds: float = 0.2,
     ):
         self.sessions = sessions
         # With a circuit breaker, Slack failing as a whole stops the Slack deliveries (none is claimed) until a
@@ -48,6 +50,9 @@ class OutboxWorker:
         self.poll_seconds = poll_seconds
         self.policy = policy or RetryPolicy()
         self.bell = bell or Bell()
+        # Before each claim, wait (at most `yield_seconds`) while requests are being answered: acks first.
+        self.yield_to = yield_to
+        self.yield_seconds = yield_seconds
         self._stopping = False
         self._threads: list[threading.Thread] = []
 
@@ -86,6 +91,8 @@ class OutboxWorker:
                 if not self._not_slack:
                     return
                 handlers = self._not_slack  # Slack is down: only what does not call it
+            if self.yield_to is not None:
+                self.yield_to(self.yield_seconds)
             try:
                 counts = deliver_due(
                     self.sessions,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.delivery.worker import OutboxWorker
+from app.observability.inflight import InFlight
 from incidents import outbox
 from incidents.effects import Effect
 from incidents.models import OutboxMessage, OutboxStatus
@@ -78,3 +79,55 @@ def test_stop_ends_every_thread(sessions: sessionmaker[Session]) -> None:
     assert len(threads) == 3
     worker.stop()
     assert not any(t.is_alive() for t in threads)
+
+
+def test_deliveries_wait_while_a_request_is_answered_and_go_when_it_is(sessions: sessionmaker[Session]) -> None:
+    """Acks first: the worker claims nothing while a request is being answered (up to its yield time)."""
+    inflight = InFlight()
+    delivered = threading.Event()
+    worker = OutboxWorker(
+        sessions,
+        {Effect.CHANNEL_MESSAGE: lambda message: delivered.set()},
+        now=lambda: datetime.now(UTC),
+        threads=1,
+        poll_seconds=3600,
+        yield_to=inflight.wait_quiet,
+        yield_seconds=60,
+    )
+    with inflight.answering():
+        worker.start()
+        try:
+            enqueue(sessions, Effect.CHANNEL_MESSAGE, "after-the-ack")
+            worker.wake()
+            assert not delivered.wait(0.3)
+            assert status(sessions, "after-the-ack") == OutboxStatus.PENDING
+        except BaseException:
+            worker.stop()
+            raise
+    try:
+        assert delivered.wait(5)  # answered: the worker goes on at once, long before its yield time
+    finally:
+        worker.stop()
+
+
+def test_a_steady_stream_of_requests_delays_deliveries_but_never_stops_them(sessions: sessionmaker[Session]) -> None:
+    inflight = InFlight()
+    delivered = threading.Event()
+    worker = OutboxWorker(
+        sessions,
+        {Effect.CHANNEL_MESSAGE: lambda message: delivered.set()},
+        now=lambda: datetime.now(UTC),
+        threads=1,
+        poll_seconds=3600,
+        yield_to=inflight.wait_quiet,
+        yield_seconds=0.05,
+    )
+    with inflight.answering():  # never quiet while the message waits
+        worker.start()
+        try:
+            enqueue(sessions, Effect.CHANNEL_MESSAGE, "busy")
+            worker.wake()
+            assert delivered.wait(5)
+        finally:
+            worker.stop()
+    assert status(sessions, "busy") == OutboxStatus.DONE
