@@ -29,7 +29,9 @@ from app.delivery.worker import OutboxWorker
 from app.http.wsgi import WSGIApp, make_wsgi_app
 from app.integrations import webhooks
 from app.integrations.pager import build_pagers, check_keys
+from app.integrations.tracker import build_trackers, check_trackers
 from app.observability.health import metrics_app, readiness_for
+from app.observability.inflight import InFlight
 from app.observability.metrics import Metrics
 from app.runtime import Runtime
 from app.settings import Settings, SettingsError
@@ -37,6 +39,7 @@ from app.slack.bolt_app import build_app, shutdown
 from app.slack.client import build_client
 from app.slack.deps import Deps
 from app.slack.readiness import SlackAuthCheck
+from app.statuspage.wsgi import with_status_page
 from incidents.alert_rules import AlertRules, RulesError, load_rules
 from incidents.models import OutboxMessage
 from incidents.outbox import RetryPolicy
@@ -101,8 +104,10 @@ def build_bot(
     metrics = Metrics(sessions=runtime.sessions, now=runtime.now, circuit=circuit)
     client = client or build_client(settings, meter=metrics.slack_meter())
     bell = Bell()
+    inflight = InFlight()  # requests being answered: the outbox worker lets them go first
     ownership = load_ownership(settings) if owners is True else owners or None
     check_keys(ownership)  # a pager key variable the map names but nobody set stops start-up, naming it
+    check_trackers(settings, ownership)  # a tracker the map or TICKET_DEFAULT names must be configured
     deps = Deps.build(
         runtime,
         client,
@@ -111,6 +116,7 @@ def build_bot(
         wake_outbox=bell.ring,
         pagers=build_pagers(settings),
         alert_rules=load_alert_rules(settings, runtime.process),
+        trackers=build_trackers(settings),
     )
     tell_dead_letters = dead_letters.observer(deps)
 
@@ -128,10 +134,14 @@ def build_bot(
         circuit=circuit,
         observe=observe_delivery,
         bell=bell,
+        yield_to=inflight.wait_quiet,
     )
     app = build_app(deps, socket_mode=socket_mode)
     readiness = readiness_for(runtime.engine, SlackAuthCheck(deps.client))
-    wsgi = make_wsgi_app(app, {"/readyz": readiness, "/metrics": metrics_app(metrics)}, webhooks=webhooks(deps))
+    wsgi = make_wsgi_app(
+        app, {"/readyz": readiness, "/metrics": metrics_app(metrics)}, webhooks=webhooks(deps), inflight=inflight
+    )
+    wsgi = with_status_page(runtime, wsgi)  # off unless STATUS_PAGE_ENABLED; alone on STATUS_PAGE_PORT if set
     background: tuple[Background, ...] = (worker, scheduler.build(deps))
     return Bot(runtime, deps, circuit, metrics, worker, app, wsgi, background)
 

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from incidents.process import Process
 from incidents.severity import DEFAULT_SEVERITIES, Severity, parse_severities
+from incidents.tickets import Destination
 
 
 class SettingsError(Exception):
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     # Timeline capture and the post-mortem draft
     capture_reaction: str = "pushpin"  # the emoji (without colons) that puts a message on the timeline
     postmortem_template: Path | None = None  # a Jinja2 Markdown template replacing the built-in one
+    # The post-mortem review meeting: asked for on resolve, to be scheduled within this many working days (Mon-Fri
+    # in TIMEZONE, no holidays; 0: never asked), and how long it lasts (the calendar invite's length).
+    review_within_working_days: int = Field(default=5, ge=0, le=60)
+    review_duration_minutes: int = Field(default=60, ge=15, le=480)
 
     # The service ownership map: files or folders (our YAML and/or Backstage catalogs), separated by ':';
     # empty: no map. Checked at start-up (an invalid map stops it), re-read when the files change.
@@ -112,6 +117,120 @@ class Settings(BaseSettings):
     changes_window_hours: float = Field(default=6.0, gt=0, le=24 * 30)
     change_retention_days: int = Field(default=90, ge=1, le=3650)
     bot_url: str = "http://localhost:3000"
+
+    # The status page for stakeholders outside Slack (app/statuspage): off unless enabled; served under /status
+    # by the bot, or alone on STATUS_PAGE_PORT (bound on STATUS_PAGE_HOST, default HOST) so that it can face the
+    # outside while /slack/events does not. STATUS_PAGE_URL is its public address (in the feeds' links).
+    status_page_enabled: bool = False
+    status_page_port: int | None = Field(default=None, ge=1, le=65535)
+    status_page_host: str = ""
+    status_page_url: str = ""
+    status_page_title: str = Field(default="Service status", min_length=1, max_length=100)
+    status_page_days: int = Field(default=90, ge=1, le=3650)
+    status_page_max_age_seconds: int = Field(default=30, ge=0, le=3600)
+
+    @field_validator("status_page_port", mode="before")
+    @classmethod
+    def _status_port_unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("status_page_url")
+    @classmethod
+    def _status_page_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"{value!r} is not the page's public address; write it like https://status.example.com")
+        return value
+
+    @model_validator(mode="after")
+    def _status_page_has_its_own_port(self) -> Settings:
+        if self.status_page_port is not None and self.status_page_port == self.port:
+            raise ValueError(
+                f"STATUS_PAGE_PORT is {self.status_page_port}, the bot's own PORT: choose another port, or unset "
+                "STATUS_PAGE_PORT to serve the status page under /status"
+            )
+        return self
+
+    # Metrics across incidents and the weekly digest: where it goes (empty: ANNOUNCEMENTS_CHANNEL), on which day
+    # (monday..sunday, or off) and at what time in TIMEZONE; a follow-up not done after this many days is overdue.
+    digest_channel: str | None = None
+    digest_day: str = "monday"
+    digest_time: str = "09:00"
+    followup_overdue_days: int = Field(default=30, ge=1, le=3650)
+
+    @field_validator("digest_day")
+    @classmethod
+    def _digest_day(cls, value: str) -> str:
+        day = value.strip().lower()
+        if day not in ("off", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
+            raise ValueError(f"{value!r} is not a day: write monday ... sunday, or off")
+        return day
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        hours, _, minutes = value.strip().partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
+            raise ValueError(f"{value!r} is not a time of day: write it as HH:MM, like 09:00")
+        return f"{int(hours):02d}:{minutes}"
+
+    @field_validator("digest_channel", mode="before")
+    @classmethod
+    def _digest_channel(cls, value: object) -> object:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    # Tickets for follow-ups (Jira Cloud, GitHub Issues; see "Tickets for follow-ups" in the README): where a
+    # ticket goes when no owning team names a tracker (jira:OPS or github:acme/incidents; empty: nowhere), the
+    # trackers' base URLs (Jira Data Center, GitHub Enterprise: https://github.example.com/api/v3) and credentials,
+    # Jira's issue type, the labels of every ticket, whether resolving makes a ticket of every follow-up, how often
+    # open tickets are read back, one call's timeout, and the secret of the GitHub `issues` webhook.
+    ticket_default: str = ""
+    jira_base_url: str = ""
+    jira_email: str = ""
+    jira_api_token: SecretStr | None = None
+    jira_issue_type: str = Field(default="Task", min_length=1, max_length=100)
+    jira_api_version: Literal["3", "2"] = "3"  # 2: Jira Data Center / Server (plain-text descriptions)
+    github_api_url: str = "https://api.github.com"
+    github_issues_token: SecretStr | None = None
+    ticket_labels: Annotated[tuple[str, ...], NoDecode] = ("incident-followup",)
+    tickets_on_resolve: bool = False
+    ticket_sync_seconds: float = Field(default=300.0, ge=10, le=24 * 3600)
+    tracker_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    github_issues_webhook_secret: SecretStr | None = None
+
+    @field_validator("jira_api_token", "github_issues_token", "github_issues_webhook_secret", mode="before")
+    @classmethod
+    def _tracker_secret_unset_when_blank(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("ticket_default")
+    @classmethod
+    def _ticket_default(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            Destination.parse(value)
+        return value
+
+    @field_validator("jira_base_url", "github_api_url")
+    @classmethod
+    def _tracker_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError(f"{value!r} is not a base URL; write it like https://acme.atlassian.net")
+        return value
+
+    @field_validator("ticket_labels", mode="before")
+    @classmethod
+    def _split_labels(cls, value: object) -> object:
+        if isinstance(value, str):
+            labels = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+            bad = [label for label in labels if " " in label]
+            if bad:
+                raise ValueError(f"labels cannot contain spaces ({', '.join(bad)}); separate them with commas")
+            return labels
+        return value
 
     @field_validator(
         "slack_bot_token",
@@ -182,6 +301,10 @@ class Settings(BaseSettings):
             page_on_declare_severities=frozenset(self.page_on_declare_severities),
             pager_acknowledge_from_slack=self.pager_acknowledge_from_slack,
             show_changes_on_declare=self.change_events_token is not None or self.github_webhook_secret is not None,
+            tickets_on_resolve=self.tickets_on_resolve,
+            review_within_working_days=self.review_within_working_days,
+            review_minutes=self.review_duration_minutes,
+            timezone=self.timezone,
         )
 
     @field_validator("severities", mode="before")

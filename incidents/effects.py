@@ -24,3 +24,15 @@ class Effect(enum.StrEnum):
     PAGE_RESOLVE = "page_resolve"  # resolve a team's page (the incident was resolved)
     PAGE_OWNERS = "page_owners"  # page the teams owning services (the app reads the ownership map)
     SHOW_CHANGES = "show_changes"  # post "What changed recently" in the incident channel
+    # Follow-through (issue 13): tickets for follow-ups (incidents.tickets)
+    TICKET_CREATE = "ticket_create"  # create a follow-up's ticket in its tracker (Jira, GitHub Issues)
+    TICKET_SYNC = "ticket_sync"  # read a ticket's status (a conditional request) and follow it
+    TICKET_FOLLOWUPS = "ticket_followups"  # a ticket for each follow-up without one (TICKETS_ON_RESOLVE)
+    # Follow-through (issue 13): the post-mortem review meeting (incidents.review)
+    REVIEW_MESSAGE = "review_message"  # in the incident channel: asked for, reminders, "schedule it", waived
+    REVIEW_INVITE = "review_invite"  # upload the review's calendar invite (.ics), or its cancellation
+    # Insight (issue 14): the App Home (incidents.home)
+    REFRESH_HOME = "refresh_home"  # views.publish one person's Home tab, drawn from the database when sent
+    # Insight (issue 14): metrics across incidents (incidents.metrics, incidents.digest)
+    UPLOAD_STATS = "upload_stats"  # upload the metrics charts to the conversation `/incident stats` was asked in
+    DIGEST = "digest"  # the weekly digest: post the numbers and the charts in the digest channel

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incidents import home, outbox
 from incidents.errors import InvalidInput, NotFound
 from incidents.models import FollowUp, Incident
 from incidents.timeline import EventKind, record
@@ -36,6 +37,8 @@ def add_followup(
         actor_id=by,
         data={"followup_id": followup.id, "owner_id": owner_id},
     )
+    home.request_refresh(session, [owner_id] if owner_id else [], now=now)  # their Home lists it
+    outbox.request_card_refresh(session, incident.id, now=now)  # the card counts the open follow-ups
     return followup
 
 
@@ -54,6 +57,8 @@ def mark_done(session: Session, incident: Incident, *, followup_id: int, by: str
         actor_id=by,
         data={"followup_id": followup.id},
     )
+    home.request_refresh(session, [followup.owner_id] if followup.owner_id else [], now=now)
+    outbox.request_card_refresh(session, incident.id, now=now)
     return True
 
 

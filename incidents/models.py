@@ -414,3 +414,124 @@ class ChangeEvent(Base):
         Index("ix_change_events_service_occurred", "service", "occurred_at"),
         Index("ix_change_events_occurred", "occurred_at"),
     )
+
+
+# --- Follow-through: tickets for follow-ups (migration 0004) ---
+
+
+class TicketStatus(enum.StrEnum):
+    REQUESTED = "requested"  # queued in the outbox
+    OPEN = "open"  # the tracker created it and it is not done there
+    DONE = "done"  # done in the tracker (Jira status category "done", a closed GitHub issue)
+    FAILED = "failed"  # the tracker refused it, or delivery was given up
+
+
+class Ticket(Base):
+    """A follow-up's ticket in an issue tracker (Jira Cloud, GitHub Issues): at most one per follow-up. Its
+    status follows the tracker's (polled at `next_sync_at` with the `etag` of the last answer, or told by the
+    GitHub `issues` webhook)."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"), unique=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    tracker: Mapped[str] = mapped_column(String(20))  # jira | github
+    project: Mapped[str] = mapped_column(String(200))  # a Jira project key, or a GitHub owner/repository
+    issue_type: Mapped[str | None] = mapped_column(String(100))  # Jira only
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    assignee: Mapped[str | None] = mapped_column(String(200))  # a GitHub login or a Jira account id
+    team: Mapped[str | None] = mapped_column(String(200))  # the ownership map's team it was routed by
+    status: Mapped[str] = mapped_column(String(20), default=TicketStatus.REQUESTED.value)
+    key: Mapped[str | None] = mapped_column(String(255))  # OPS-12, or acme/payments#12
+    external_id: Mapped[str | None] = mapped_column(String(100))  # Jira's issue id, GitHub's issue number
+    url: Mapped[str | None] = mapped_column(String(2000))  # where people open it
+    remote_status: Mapped[str | None] = mapped_column(String(200))  # the tracker's own word (In Progress, open)
+    etag: Mapped[str | None] = mapped_column(String(255))  # of the last answer read (If-None-Match)
+    requested_by: Mapped[str | None] = mapped_column(String(64))  # a Slack user id; None: on resolve
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: not polled (not open)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_tickets_next_sync_at", "next_sync_at"),
+        Index("ix_tickets_tracker_key", "tracker", "key"),
+    )
+
+
+# --- Follow-through: the post-mortem review meeting (migration 0004) ---
+
+
+class ReviewStatus(enum.StrEnum):
+    AWAITING = "awaiting"  # asked for on resolve, not scheduled yet (the lead is reminded after the deadline)
+    SCHEDULED = "scheduled"
+    WAIVED = "waived"  # no review, with a reason (also a scheduled review called off)
+
+
+class ReviewMeeting(Base):
+    """An incident's post-mortem review meeting (at most one per incident, rescheduled in place). `uid` names
+    its calendar event for good; `sequence` counts the reschedules (the invite's SEQUENCE). `next_action_at`
+    is the one instant the scheduler must look again (a reminder or a nag), indexed; NULL when nothing is due."""
+
+    __tablename__ = "review_meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.AWAITING.value)
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())  # schedule it before then (working days)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    scheduled_by: Mapped[str | None] = mapped_column(String(64))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waived_by: Mapped[str | None] = mapped_column(String(64))
+    waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waived_reason: Mapped[str | None] = mapped_column(Text)
+    reminder_stage: Mapped[int] = mapped_column(Integer, default=0)  # 1: the day before sent, 2: 15 min before
+    nags: Mapped[int] = mapped_column(Integer, default=0)  # reminders to schedule it, once a working day
+    next_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- Insight (issue 14): the App Home (migration 0005) ---
+
+
+class HomeView(Base):
+    """Who has opened the bot's Home tab, and when last: only their Homes are redrawn when something they see
+    changes (incidents.home)."""
+
+    __tablename__ = "home_views"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# What one person's Home reads (incidents.home): their current roles, their open follow-ups, the latest resolved.
+Index("ix_role_assignments_user_id", RoleAssignment.user_id, RoleAssignment.ended_at)
+Index("ix_followups_owner_id", FollowUp.owner_id, FollowUp.done)
+Index("ix_incidents_status_resolved_at", Incident.status, Incident.resolved_at)
+
+
+# --- Insight (issue 14): metrics and the weekly digest (migration 0005) ---
+
+
+class Digest(Base):
+    """One weekly digest: the row whose unique `week` key (`2026-W48`) a replica inserts, with the DIGEST effect,
+    in one transaction; another replica's insert for the same week does nothing, so the digest is sent once."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# The metrics read the incidents declared in a period (incidents.metrics_query).
+Index("ix_incidents_declared_at", Incident.declared_at)

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from incidents import changes as change_events
 from incidents import paging
+from incidents import review as review_meeting
 from incidents.durations import Durations, durations
 from incidents.followups import list_followups
-from incidents.models import Incident
+from incidents.models import Incident, Ticket
 from incidents.process import DUTIES, Process
+from incidents.tickets import tickets_of
 from incidents.timeline import EventKind
 from incidents.timeline_view import Entry, visible_events
 
@@ -101,6 +103,12 @@ class Action:
     created_at: datetime
     done: bool
     done_at: datetime | None
+    # Its ticket (incidents.tickets), when one was asked for: key (OPS-12), link, and status (the tracker's word;
+    # `ticket_state`: requested, open, done or failed).
+    ticket_key: str | None = None
+    ticket_url: str | None = None
+    ticket_status: str | None = None
+    ticket_state: str | None = None
 
 
 CHANGES_BEFORE = timedelta(hours=24)  # "Changes in the 24 hours before the incident"
@@ -172,6 +180,7 @@ class PostmortemData:
     changes: tuple[ChangeBefore, ...] = ()
     changes_services: tuple[str, ...] = ()
     pages: tuple[PageSpell, ...] = ()  # the teams paged, in the order they were asked for
+    review: review_meeting.ReviewSummary | None = None  # the post-mortem review meeting, once asked for
 
     @property
     def tz(self) -> ZoneInfo:
@@ -221,8 +230,18 @@ def build(
     )
     updates = tuple(Update(u.posted_at, u.author_id, u.text, u.impact, u.next_steps, u.eta) for u in incident.updates)
     gaps = communication_gaps(incident, timeline)
+    ticket_of = tickets_of(session, incident.id)
     actions = tuple(
-        Action(f.id, f.text, f.owner_id, f.created_by, f.created_at, f.done, f.done_at)
+        Action(
+            f.id,
+            f.text,
+            f.owner_id,
+            f.created_by,
+            f.created_at,
+            f.done,
+            f.done_at,
+            *_ticket_fields(ticket_of.get(f.id)),
+        )
         for f in list_followups(session, incident)
     )
     services = tuple(AffectedService(name, owners_of(name) if owners_of else None) for name in incident.services)
@@ -260,10 +279,17 @@ def build(
         changes_services=changed_services,
         changes=changes_before(session, incident, changed_services, timeline),
         pages=pages_of(session, incident, timeline),
+        review=review_meeting.summary(session, incident),
     )
     if name_of is not None:
         data.people.update(_names(people_in(data, mentions), name_of))
     return data
+
+
+def _ticket_fields(ticket: Ticket | None) -> tuple[str | None, str | None, str | None, str | None]:
+    if ticket is None:
+        return None, None, None, None
+    return ticket.key, ticket.url, ticket.remote_status, ticket.status
 
 
 def pages_of(session: Session, incident: Incident, timeline: Iterable[Entry]) -> tuple[PageSpell, ...]:
@@ -373,6 +399,7 @@ PEOPLE_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.FOLLOWUP_ADDED: ("owner_id",),
     EventKind.MESSAGE: ("author_id",),
     EventKind.OWNERS_ENGAGED: ("invited", "present"),
+    EventKind.REVIEW_REMINDED: ("lead",),
 }
 
 

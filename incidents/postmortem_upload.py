@@ -59,9 +59,17 @@ def uploaded_file(session: Session, incident: Incident, request_id: int) -> str 
 
 
 def record_upload(
-    session: Session, incident: Incident, *, request_id: int, file_id: str, by: str | None, now: datetime
+    session: Session,
+    incident: Incident,
+    *,
+    request_id: int,
+    file_id: str,
+    by: str | None,
+    now: datetime,
+    picture_file_id: str | None = None,
 ) -> bool:
-    """Put the uploaded draft on the timeline, once per request. Returns False when it was already there."""
+    """Put the uploaded draft (and the timeline chart sent beside it, if any) on the timeline, once per request.
+    Returns False when it was already there."""
     if uploaded_file(session, incident, request_id) is not None:
         return False
     record(
@@ -72,6 +80,6 @@ def record_upload(
         now=now,
         actor_id=by,
         source_key=upload_key(request_id),
-        data={"file_id": file_id},
+        data={"file_id": file_id, **({"picture_file_id": picture_file_id} if picture_file_id else {})},
     )
     return True

@@ -47,6 +47,13 @@ class Process:
     pager_acknowledge_from_slack: bool = False
     # "What changed recently" on declare (incidents.changes): only on a bot that takes change events.
     show_changes_on_declare: bool = False
+    # Tickets (incidents.tickets): resolving an incident makes a ticket of each follow-up without one.
+    tickets_on_resolve: bool = False
+    # The post-mortem review (incidents.review): asked for on resolve, to be scheduled within this many working
+    # days (Mon-Fri in `timezone`; 0: never asked), lasting `review_minutes`.
+    review_within_working_days: int = 5
+    review_minutes: int = 60
+    timezone: str = "UTC"
 
     def severity(self, name: str) -> Severity:
         wanted = name.strip().upper()

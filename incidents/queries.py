@@ -22,7 +22,7 @@ def parse_ref(ref: str) -> int:
 
 
 def _with_details(stmt):  # type: ignore[no-untyped-def]
-    return stmt.options(selectinload(Incident.roles), selectinload(Incident.updates))
+    return stmt.options(selectinload(Incident.roles), selectinload(Incident.updates), selectinload(Incident.followups))
 
 
 def get_incident(session: Session, ref: str | int, *, for_update: bool = False) -> Incident:

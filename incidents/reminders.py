@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from incidents import service
+from incidents import home, service
 from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition
@@ -194,6 +194,9 @@ def tick_batch(session: Session, *, now: datetime, process: Process, limit: int)
         # A bulk insert (executemany), not one ORM insert per row (SQLite cannot batch those with RETURNING).
         session.execute(insert(TimelineEvent), events)
     _enqueue_all(session, effects, now=now)
+    # The Homes of the people the update is due from show it as overdue now.
+    nagged = {e["payload"].get("target_id") for e in effects} - {None}
+    home.request_refresh(session, nagged, now=now)
     return TickResult(len(incidents), reminders, escalations, gaps, batches=1)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from incidents import changes, engagement, outbox, paging
+from incidents import changes, engagement, home, outbox, paging, review, tickets
 from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
@@ -50,9 +50,10 @@ def _violates(exc: IntegrityError, *names: str) -> bool:
 
 
 def _touch(session: Session, incident: Incident, now: datetime) -> None:
-    """Mark the incident changed and ask for its card (and announcement) to be redrawn."""
+    """Mark the incident changed and ask for its card (and announcement) to be redrawn, and the Homes showing it."""
     incident.updated_at = now
     outbox.request_card_refresh(session, incident.id, now=now)
+    home.request_refresh_for(session, incident, now=now)
 
 
 touch = _touch  # public: other use cases (incidents.reminders.snooze) refresh the card the same way
@@ -138,6 +139,7 @@ def declare(
     if process.show_changes_on_declare:  # "What changed recently", once the channel exists
         changes.request_on_declare(session, incident, now=now)
     paging.request_on_declare(session, incident, now=now, process=process)  # PAGE_ON_DECLARE_SEVERITIES
+    home.request_refresh_for(session, incident, now=now)  # a new open incident in the Homes that show it
     return incident
 
 
@@ -323,6 +325,8 @@ def resolve(session: Session, incident: Incident, *, by: str, now: datetime, pro
     _note_filled(session, incident, filled, by, now)
     record(session, incident, EventKind.RESOLVED, "", now=now, actor_id=by)
     paging.on_resolved(session, incident, now=now)  # its open pages are resolved at the pager too
+    tickets.on_resolved(session, incident, now=now, process=process)  # TICKETS_ON_RESOLVE
+    review.request_on_resolve(session, incident, now=now, process=process)  # ask for the post-mortem review
     _say(session, incident, EventKind.RESOLVED, now, by=by)
     _touch(session, incident, now)
     return True

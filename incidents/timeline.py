@@ -39,7 +39,7 @@ class EventKind(enum.StrEnum):
     FOLLOWUP_ADDED = "followup_added"
     FOLLOWUP_DONE = "followup_done"
     SLACK_PROBLEM = "slack_problem"
-    POSTMORTEM_UPLOADED = "postmortem_uploaded"  # a draft uploaded to the channel (data: file_id)
+    POSTMORTEM_UPLOADED = "postmortem_uploaded"  # a draft uploaded (data: file_id, picture_file_id: its chart)
     # Connected (issue 12); their fields are listed in docs/postmortem-json.md. Text: the alert's title.
     ALERT_ATTACHED = "alert_attached"  # data: source, alert_id, service, severity, link, declared (it declared it)
     ALERT_RESOLVED = "alert_resolved"  # an attached alert stopped firing; data: source, alert_id, link
@@ -51,6 +51,17 @@ class EventKind(enum.StrEnum):
     PAGE_RESOLVED = "page_resolved"  # data: team, pager
     CHANGES_SHOWN = "changes_shown"  # "what changed recently" was posted; data: services, since (ISO 8601),
     # changes (a list of {service, kind, summary, who, version, link, occurred_at}, newest first)
+    # Follow-through (issue 13): tickets for follow-ups (incidents.tickets). Text: the follow-up's text.
+    TICKET_REQUESTED = "ticket_requested"  # actor: who asked (none: on resolve); data: followup_id, tracker, project
+    TICKET_CREATED = "ticket_created"  # data: followup_id, tracker, project, key, url
+    TICKET_FAILED = "ticket_failed"  # refused, or delivery given up; data: followup_id, tracker, project, error
+    TICKET_STATUS = "ticket_status"  # the tracker's status changed; data: followup_id, tracker, key, from, to,
+    # done (the follow-up is done now), reopened (it was done and is open again)
+    # Follow-through (issue 13): the post-mortem review meeting (incidents.review)
+    REVIEW_SCHEDULED = "review_scheduled"  # data: starts_at, ends_at (ISO 8601), sequence, previous_starts_at
+    REVIEW_WAIVED = "review_waived"  # text: the reason; data: was_scheduled_for (ISO 8601, or none)
+    REVIEW_REMINDED = "review_reminded"  # data: stage (day_before|soon), starts_at; or stage unscheduled, lead,
+    # deadline_at, nags (the lead reminded to schedule it)
 
 
 def record(

@@ -71,6 +71,10 @@ LABELS: dict[str, str] = {
     EventKind.PAGE_ACKNOWLEDGED: "Page acknowledged",
     EventKind.PAGE_RESOLVED: "Page resolved",
     EventKind.CHANGES_SHOWN: "Recent changes",
+    EventKind.TICKET_REQUESTED: "Ticket",
+    EventKind.TICKET_CREATED: "Ticket created",
+    EventKind.TICKET_FAILED: "Ticket failed",
+    EventKind.TICKET_STATUS: "Ticket status",
 }
 
 SELF_DESCRIBING = frozenset(
@@ -98,6 +102,10 @@ SELF_DESCRIBING = frozenset(
         EventKind.PAGE_FAILED,
         EventKind.PAGE_ACKNOWLEDGED,
         EventKind.PAGE_RESOLVED,
+        EventKind.TICKET_REQUESTED,
+        EventKind.TICKET_CREATED,
+        EventKind.TICKET_FAILED,
+        EventKind.TICKET_STATUS,
         EventKind.CHANGES_SHOWN,
     }
 )

@@ -14,6 +14,7 @@ from app.cli.db import db_group
 from app.cli.export import export
 from app.cli.outbox import outbox, repair
 from app.cli.owners import owners
+from app.cli.report import report
 from app.cli.scheduler import scheduler
 from app.cli.serve import serve
 from app.words.events import Style, sentence
@@ -115,6 +116,7 @@ main.add_command(outbox)
 main.add_command(repair)
 main.add_command(owners)
 main.add_command(changes)
+main.add_command(report)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,6 +59,13 @@ def run_server(runtime: Runtime, *, prepare: Callable[[], None] = lambda: None) 
         required(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     elif mode == SOCKET_MODE:
         required(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+        if settings.status_page_enabled:  # Socket Mode serves no HTTP at all: say so rather than serve nothing
+            raise SettingsError(
+                [
+                    "STATUS_PAGE_ENABLED: Socket Mode serves no HTTP, so no status page; serve over HTTP (unset "
+                    "SLACK_APP_TOKEN) or unset STATUS_PAGE_ENABLED"
+                ]
+            )
     load_ownership(settings)  # an invalid ownership map stops start-up here, before any worker starts
     load_alert_rules(settings, runtime.process)  # and so do invalid alert rules (FILE:LINE: MESSAGE)
     if mode == SANDBOX:

@@ -51,6 +51,7 @@ def is_outage(error: BaseException) -> bool:
 
 NOT_SLACK = frozenset(
     {Effect.PAGE_TRIGGER.value, Effect.PAGE_ACKNOWLEDGE.value, Effect.PAGE_RESOLVE.value, Effect.PAGE_OWNERS.value}
+    | {Effect.TICKET_CREATE.value, Effect.TICKET_SYNC.value, Effect.TICKET_FOLLOWUPS.value}  # the trackers
 )
 
 

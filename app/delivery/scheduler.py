@@ -1,6 +1,7 @@
 """The reminder scheduler: APScheduler 3 runs `incidents.reminders.tick` every REMINDER_TICK_SECONDS, and
 prunes the change events older than CHANGE_RETENTION_DAYS every hour (a second job; pruning twice deletes
-nothing more, so replicas may all run it).
+nothing more, so replicas may all run it), and asks every minute whether the weekly digest is due (a third job;
+the week's unique `digests` row makes it once across replicas, see incidents.digest).
 
 One interval job in memory, never overlapping itself (`max_instances=1`) and never replaying missed runs
 (`coalesce=True`, any lateness accepted): the schedule lives in the incident rows, so the next run sees
@@ -20,7 +21,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.runtime import Runtime
-from incidents import changes, reminders
+from incidents import changes, digest, reminders, review, tickets
 from incidents.reminders import TickResult
 
 if TYPE_CHECKING:
@@ -29,7 +30,12 @@ if TYPE_CHECKING:
 log = structlog.get_logger("app.delivery.scheduler")
 JOB_ID = "stakeholder-update-reminders"
 PRUNE_JOB_ID = "change-event-retention"
+TICKET_JOB_ID = "ticket-status-sync"
+TICKET_CHECK_SECONDS = 30  # how often each scheduler looks for tickets due a read (TICKET_SYNC_SECONDS apart)
+REVIEW_JOB_ID = "post-mortem-review-reminders"
 PRUNE_INTERVAL_SECONDS = 3600
+DIGEST_JOB_ID = "weekly-digest"
+DIGEST_CHECK_SECONDS = 60  # how often each scheduler asks whether the weekly digest is due
 
 
 def _nothing() -> None:
@@ -86,6 +92,39 @@ class ReminderScheduler:
             next_run_time=datetime.now(UTC),
             replace_existing=True,
         )
+        self._scheduler.add_job(
+            self.review_tick,
+            "interval",
+            seconds=self.interval_seconds,
+            id=REVIEW_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
+        self._scheduler.add_job(
+            self.digest_tick,
+            "interval",
+            seconds=DIGEST_CHECK_SECONDS,
+            id=DIGEST_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
+        self._scheduler.add_job(
+            self.ticket_tick,
+            "interval",
+            seconds=TICKET_CHECK_SECONDS,
+            id=TICKET_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
         self._scheduler.start()
         log.info("scheduler.started", tick_seconds=self.interval_seconds)
 
@@ -119,6 +158,42 @@ class ReminderScheduler:
             self.wake_outbox()
         return result
 
+    def review_tick(self) -> review.TickResult | None:
+        """The post-mortem reviews' reminders (incidents.review.tick), on the same interval as the stakeholder
+        updates'; exactly once across replicas the same way. A failure is logged; the next run tries again."""
+        try:
+            result = review.tick(
+                self.runtime.sessions, now=self.runtime.now(), process=self.runtime.process, batch=self.batch
+            )
+        except Exception:  # the job must survive a database hiccup
+            log.exception("review.tick_failed")
+            return None
+        if result.sent:
+            log.info("review.tick", reminders=result.reminders, nags=result.nags, examined=result.examined)
+            self.wake_outbox()
+        return result
+
+    def digest_tick(self) -> bool | None:
+        """Enqueue the weekly digest when it is due (DIGEST_DAY, DIGEST_TIME): once across replicas, by the week's
+        unique `digests` row (incidents.digest). True when this scheduler enqueued it; None when it failed (logged)."""
+        settings = self.runtime.settings
+        schedule = digest.Schedule(
+            day=settings.digest_day,
+            at=settings.digest_time,
+            timezone=settings.timezone,
+            channel=settings.digest_channel or settings.announcements_channel,
+        )
+        try:
+            with self.runtime.sessions.begin() as session:
+                sent = digest.request_due(session, now=self.runtime.now(), schedule=schedule)
+        except Exception:  # the job must survive a database hiccup
+            log.exception("digest.request_failed")
+            return None
+        if sent is not None:
+            log.info("digest.requested", week=sent.week, channel=sent.channel)
+            self.wake_outbox()
+        return sent is not None
+
     def prune_changes(self) -> int | None:
         """Delete the change events older than CHANGE_RETENTION_DAYS; how many went (None: it failed, logged,
         and the next run tries again)."""
@@ -132,6 +207,27 @@ class ReminderScheduler:
         if pruned:
             log.info("changes.pruned", count=pruned, retention_days=retention.days)
         return pruned
+
+    def ticket_tick(self) -> int | None:
+        """Enqueue a TICKET_SYNC for every open ticket due a read (incidents.tickets.claim_due: claimed with SKIP
+        LOCKED and moved on in the same transaction, so each is read once per TICKET_SYNC_SECONDS across replicas).
+        How many were enqueued; None when it failed (logged; the next run tries again)."""
+        every = timedelta(seconds=self.runtime.settings.ticket_sync_seconds)
+        total = 0
+        try:
+            while True:
+                with self.runtime.sessions.begin() as session:
+                    claimed = tickets.claim_due(session, now=self.runtime.now(), sync_every=every, limit=self.batch)
+                total += claimed
+                if claimed < self.batch:
+                    break
+        except Exception:  # the job must survive a database hiccup
+            log.exception("tickets.sync_tick_failed")
+            return None
+        if total:
+            log.info("tickets.sync_due", count=total)
+            self.wake_outbox()
+        return total
 
 
 class _Off:

@@ -36,7 +36,9 @@ BuildBot = Callable[..., Served]  # build_bot(runtime, *, socket_mode=False)
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
-        "bind": f"{settings.host}:{settings.port}",
+        "bind": [f"{settings.host}:{settings.port}", *status_page_bind(settings)]
+        if status_page_bind(settings)
+        else f"{settings.host}:{settings.port}",
         "workers": settings.web_workers,
         "worker_class": "gthread",
         "threads": settings.web_threads,
@@ -49,6 +51,14 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "loglevel": settings.log_level.lower(),
         "proc_name": "incidents",
     }
+
+
+def status_page_bind(settings: Settings) -> list[str]:
+    """The status page's own listener (STATUS_PAGE_PORT), when it has one: every worker accepts on both, and
+    `app.http.wsgi.by_local_port` hands what arrives there to the status page only."""
+    if not (settings.status_page_enabled and settings.status_page_port):
+        return []
+    return [f"{settings.status_page_host or settings.host}:{settings.status_page_port}"]
 
 
 class HttpServer(BaseApplication):  # type: ignore[misc]

@@ -1,6 +1,7 @@
 """The WSGI app: `POST /slack/events` to Bolt, `GET /healthz`, the `GET` routes given (`/readyz`, `/metrics`
 from `app.observability.health`), the webhooks given (alerts, change events: `app.http.webhook`), 404 for
 anything else.
+`by_local_port` puts another app alone on a port of its own (the status page on STATUS_PAGE_PORT).
 
 A Slack request is read once, its signature verified once (here: Bolt's own check is off, see
 `app.slack.bolt_app.build_app`), its body parsed and validated once (`app.http.inbound`), and Bolt is handed a
@@ -20,6 +21,7 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
 from app.http import inbound
+from app.observability.inflight import InFlight
 from app.slack import payloads
 
 logger = structlog.get_logger("app.http.wsgi")
@@ -35,6 +37,7 @@ def make_wsgi_app(
     *,
     webhooks: Mapping[str, WSGIApp] | None = None,
     clock: Callable[[], float] = time.time,
+    inflight: InFlight | None = None,
 ) -> WSGIApp:
     """`routes` answer `GET`; `webhooks` (`app.http.webhook.serve`) answer a path, or every path under one that
     ends with `/` (`/alerts/` takes `/alerts/prometheus`), whatever the method (they answer 405 themselves)."""
@@ -45,6 +48,12 @@ def make_wsgi_app(
     secret = (app._signing_secret or "").encode()  # noqa: SLF001 - Bolt has no public accessor for the secret it was built with
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if inflight is None:
+            return route(environ, start_response)
+        with inflight.answering():  # the outbox worker lets it go first (app.observability.inflight)
+            return route(environ, start_response)
+
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == SLACK_PATH and method == "POST":
             return _slack(app, secret, clock, environ, start_response)
@@ -124,3 +133,27 @@ def bolt_request(parsed: inbound.Parsed, environ: Mapping[str, Any]) -> BoltRequ
 def _plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
     start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def by_local_port(main: WSGIApp, port: int, app: WSGIApp) -> WSGIApp:
+    """`app` answers every request that arrived on the local `port`, `main` the others: nothing of `main` (the
+    Slack endpoint, the webhooks) can be reached on that port. The port is the socket's own, never the Host
+    header a client chooses."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return (app if local_port(environ) == port else main)(environ, start_response)
+
+    return wsgi
+
+
+def local_port(environ: Mapping[str, Any]) -> int | None:
+    """The port the request came in on: gunicorn's connection socket, else SERVER_PORT (the listener's port)."""
+    sock = environ.get("gunicorn.socket")
+    if sock is not None:
+        try:
+            address = sock.getsockname()
+        except OSError:
+            return None
+        return address[1] if isinstance(address, tuple) else None  # a Unix socket has no port
+    port = str(environ.get("SERVER_PORT", ""))
+    return int(port) if port.isdigit() else None

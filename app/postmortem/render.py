@@ -28,6 +28,7 @@ from app.slack.blocks.facts import event_mrkdwn
 from app.words.events import Style, sentence
 from incidents.durations import humanize
 from incidents.errors import IncidentError
+from incidents.incident_picture import IncidentPicture, picture_of
 from incidents.postmortem import PostmortemData
 from incidents.timeline_view import Entry
 
@@ -42,10 +43,14 @@ class TemplateProblem(IncidentError):
 # --- Markdown -----------------------------------------------------------------------------------------------
 
 
-def render_markdown(data: PostmortemData, *, template_path: Path | str | None = None) -> str:
+def render_markdown(
+    data: PostmortemData, *, template_path: Path | str | None = None, picture: str | None = None
+) -> str:
+    """`picture`: the file name (or address) of the timeline chart sent beside the draft, which the draft links;
+    None when there is none."""
     template = _template(str(template_path) if template_path else None, _mtime(template_path))
     try:
-        return template.render(pm=worded(data), **_helpers(data))
+        return template.render(pm=worded(data), picture=picture, **_helpers(data))
     except jinja2.TemplateError as exc:
         raise TemplateProblem(f"The post-mortem template {_where(template_path)} failed: {exc}") from None
 
@@ -316,10 +321,54 @@ def to_json(data: PostmortemData) -> dict[str, Any]:
                 "created_at": _iso(a.created_at),
                 "done": a.done,
                 "done_at": _iso(a.done_at),
+                # its ticket, only when one was asked for (incidents.tickets)
+                **(
+                    {
+                        "ticket": {
+                            "key": a.ticket_key,
+                            "url": a.ticket_url,
+                            "status": a.ticket_status,
+                            "state": a.ticket_state,
+                        }
+                    }
+                    if a.ticket_state
+                    else {}
+                ),
             }
             for a in data.followups
         ],
         "people": dict(sorted(data.people.items())),
+        "picture": picture_json(picture_of(data)),
+    }
+
+
+def picture_json(picture: IncidentPicture) -> dict[str, Any]:
+    """The data the timeline chart is drawn from (incidents/incident_picture.py)."""
+    return {
+        "starts_at": _iso(picture.starts_at),
+        "ends_at": _iso(picture.ends_at),
+        "still_open": picture.still_open,
+        "bands": [
+            {"phase": b.phase, "started_at": _iso(b.started_at), "ended_at": _iso(b.ended_at), "open": b.open}
+            for b in picture.bands
+        ],
+        "update_ticks": [{"at": _iso(t.at), "author_id": t.author_id} for t in picture.ticks],
+        "missed_updates": [
+            {"started_at": _iso(m.started_at), "due_at": _iso(m.due_at), "ended_at": _iso(m.ended_at), "open": m.open}
+            for m in picture.missed
+        ],
+        "points": [
+            {
+                "kind": p.kind,
+                "at": _iso(p.at),
+                "event_id": p.event_id,
+                "actor_id": p.actor_id,
+                "role": p.role,
+                "user_id": p.user_id,
+                "from_user_id": p.from_user_id,
+            }
+            for p in picture.points
+        ],
     }
 
 

@@ -333,6 +333,7 @@ def _run_reminders_now(bot: Any) -> Callable[[], None]:
         for service in bot.background:
             if isinstance(service, ReminderScheduler):
                 service.run_once()
+                service.review_tick()  # the post-mortem review's reminders too
         bot.worker.wake()
 
     return tick

@@ -20,6 +20,7 @@ from incidents.owners import OwnershipStore
 if TYPE_CHECKING:
     from incidents.alert_rules import AlertRules
     from incidents.paging import Pager
+    from incidents.tickets import Tracker
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +43,9 @@ class Deps:
     pagers: Mapping[str, Pager] = field(default_factory=dict)
     # The alert routing rules (`incidents.alert_rules`); None when ALERT_RULES_PATH is unset.
     alert_rules: AlertRules | None = None
+    # The issue trackers by name (jira, github) that are configured (the port is `incidents.tickets.Tracker`,
+    # the adapters are in `app.integrations.tracker`); a team names its tracker in the ownership map.
+    trackers: Mapping[str, Tracker] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -54,6 +58,7 @@ class Deps:
         wake_outbox: Callable[[], None] = lambda: None,
         pagers: Mapping[str, Pager] | None = None,
         alert_rules: AlertRules | None = None,
+        trackers: Mapping[str, Tracker] | None = None,
     ) -> Deps:
         return cls(
             runtime=runtime,
@@ -65,6 +70,7 @@ class Deps:
             metrics=metrics,
             pagers=dict(pagers or {}),
             alert_rules=alert_rules,
+            trackers=dict(trackers or {}),
         )
 
     @property

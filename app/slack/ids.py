@@ -109,6 +109,12 @@ class ChangesBlock(StrEnum):
     POSTED = "changes_posted"  # + the outbox row's id: the message a retry finds when Slack's answer was lost
 
 
+class TicketAction(StrEnum):
+    """A follow-up's Create ticket button in the follow-up list (value: `INC-12:<follow-up id>`)."""
+
+    CREATE = "followup_create_ticket"
+
+
 class TimelineAction(StrEnum):
     """The timeline's page buttons (value: `INC-12:2`), a follow-up's Done button (value: `INC-12:<id>`), and the
     card's post-mortem button (value: the reference)."""
@@ -128,3 +134,33 @@ class AlertAction(StrEnum):
 class AlertBlock(StrEnum):
     SUMMARY = "alert_summary"  # + the alert's id: a retry finds a triage message posted already
     ACTIONS = "alert_actions"
+
+
+class HomeAction(StrEnum):
+    """The App Home's buttons (app.slack.listeners.home): Declare incident, and Post update (value: the
+    reference) on an incident whose stakeholder update is due from the person."""
+
+    DECLARE = "home_declare"
+    POST_UPDATE = "home_post_update"
+
+
+class HomeBlock(StrEnum):
+    HEADER = "home_header"
+    ACTIONS = "home_actions"
+    DUTIES = "home_duties"
+    OPEN = "home_open"
+    FOLLOWUPS = "home_followups"
+    POSTMORTEMS = "home_postmortems"
+
+
+HOME_CALLBACK = "incident_home"  # the Home view's callback_id
+
+
+class ReviewId(StrEnum):
+    """The post-mortem review (app.slack.listeners.review): the Schedule review button (value: the reference), its
+    form's callback id and fields."""
+
+    SCHEDULE = "review_schedule"
+    FORM = "incident_review"
+    DATE = "review_date"
+    TIME = "review_time"

@@ -22,11 +22,13 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
+    Tag,
     ValidationError,
     model_validator,
 )
@@ -389,8 +391,32 @@ class Envelope(Common):
     challenge: Text | None = None
 
 
+class AppHomeOpened(Event):
+    """`app_home_opened`: someone opened the app's Home (`tab` "home") or its Messages tab. The listener reads
+    who and which tab; `view` (the Home as last published) is only passed along."""
+
+    user: Filled
+    tab: Text
+    view: ViewRef | None = None
+
+
+EVENT_KINDS: dict[str, type[Event]] = {"app_home_opened": AppHomeOpened}  # events whose shape is checked further
+
+
+def _event_kind(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, Mapping) else getattr(value, "type", None)
+    model = EVENT_KINDS.get(kind) if isinstance(kind, str) else None
+    return (model or Event).__name__
+
+
+AnyEvent = Annotated[
+    Annotated[AppHomeOpened, Tag(AppHomeOpened.__name__)] | Annotated[Event, Tag(Event.__name__)],
+    Discriminator(_event_kind),
+]
+
+
 class EventCallback(Envelope):
-    event: Event
+    event: AnyEvent
 
 
 class UrlVerification(Envelope):

@@ -15,11 +15,14 @@ from app.slack.listeners import (
     capture,
     changes,
     commands,
+    home,
     incident_commands,
     owners,
     pages,
     reminders,
+    review,
     shortcuts,
+    stats,
     submissions,
     timeline_commands,
 )
@@ -44,10 +47,12 @@ SUBCOMMANDS = Subcommands(
         timeline_commands.followup,
         timeline_commands.followups,
         timeline_commands.postmortem,
+        review.review_command,
         owners.owner,
         owners.engage,
         pages.page,
         changes.changes_command,
+        stats.stats,
     ]
 )
 
@@ -64,7 +69,9 @@ LISTENERS: tuple[Callable[[App, Deps], None], ...] = (
     reminders.register,
     capture.register,
     timeline_commands.register,
+    review.register,
     owners.register,
     pages.register,
     alerts.register,
+    home.register,
 )

@@ -138,6 +138,49 @@ def _changes_shown(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
     return f"{len(changes)} recent change{'s' if len(changes) != 1 else ''} shown for {services}"
 
 
+def _utc(value: object) -> str:
+    """An ISO 8601 instant from a fact as `2026-12-08 13:00 UTC` (a fact's sentence names no time zone but UTC)."""
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return str(value)
+
+
+def _review_scheduled(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    moved = f" (moved from {_utc(d['previous_starts_at'])})" if d.get("previous_starts_at") else ""
+    return f"Post-mortem review scheduled for {_utc(d.get('starts_at'))}{moved} by {_who(s, e.actor_id)}"
+
+
+def _review_waived(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    called_off = f" (it was scheduled for {_utc(d['was_scheduled_for'])})" if d.get("was_scheduled_for") else ""
+    return f"Post-mortem review waived by {_who(s, e.actor_id)}{called_off}: {s.text(e.text)}"
+
+
+def _review_reminded(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    stage = d.get("stage")
+    if stage == "unscheduled":
+        due = _utc(d.get("deadline_at"))
+        return f"{_who(s, d.get('lead'))} reminded to schedule the post-mortem review (due by {due})"
+    when = "the day before" if stage == "day_before" else "15 minutes before"
+    return f"Post-mortem review reminder sent {when} ({_utc(d.get('starts_at'))})"
+
+
+def _tracker(d: Mapping[str, Any]) -> str:
+    return {"jira": "Jira", "github": "GitHub"}.get(str(d.get("tracker")), str(d.get("tracker")))
+
+
+def _ticket_requested(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    by = f" by {s.person(e.actor_id)}" if e.actor_id else " on resolve"
+    return f"Ticket asked for{by} in {_tracker(d)} ({d.get('project')}) for the follow-up: {s.text(e.text)}"
+
+
+def _ticket_status(e: Fact, d: Mapping[str, Any], ref: str, s: Style) -> str:
+    if d.get("reopened"):
+        return f"Ticket {d.get('key')} was reopened in {_tracker(d)} ({d.get('to')}): the follow-up is open again"
+    done = ": the follow-up is done" if d.get("done") else ""
+    return f"Ticket {d.get('key')} is now {d.get('to')} in {_tracker(d)}{done}"
+
+
 Sentence = Callable[[Fact, Mapping[str, Any], str, Style], str]
 
 _SENTENCES: dict[str, Sentence] = {
@@ -175,6 +218,17 @@ _SENTENCES: dict[str, Sentence] = {
     EventKind.PAGE_ACKNOWLEDGED: lambda e, d, ref, s: f"Page to team {d.get('team')} acknowledged in {_pager(d)}",
     EventKind.PAGE_RESOLVED: lambda e, d, ref, s: f"Page to team {d.get('team')} resolved in {_pager(d)}",
     EventKind.CHANGES_SHOWN: _changes_shown,
+    EventKind.TICKET_REQUESTED: _ticket_requested,
+    EventKind.TICKET_CREATED: lambda e, d, ref, s: (
+        f"Ticket {d.get('key')} created in {_tracker(d)} for the follow-up: {s.text(e.text)} ({d.get('url')})"
+    ),
+    EventKind.TICKET_FAILED: lambda e, d, ref, s: (
+        f"Ticket for the follow-up {s.text(e.text)} not created in {_tracker(d)}: {d.get('error')}"
+    ),
+    EventKind.TICKET_STATUS: _ticket_status,
+    EventKind.REVIEW_SCHEDULED: _review_scheduled,
+    EventKind.REVIEW_WAIVED: _review_waived,
+    EventKind.REVIEW_REMINDED: _review_reminded,
 }
 
 

@@ -127,6 +127,43 @@ class PagerRef(_Model):
     key_env: Annotated[str, AfterValidator(_env_name)]
 
 
+JIRA_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
+GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+
+
+class TrackerRef(_Model):
+    """Where a team's follow-up tickets go (incidents.tickets): a Jira project (`service: jira, project: OPS`,
+    optionally `issue_type`) or a GitHub repository (`service: github, repository: acme/payments`); `labels` are
+    added to the settings' TICKET_LABELS, `assignee` (a GitHub login, a Jira account id) gets every ticket."""
+
+    service: Literal["jira", "github"]
+    project: str | None = None
+    repository: str | None = None
+    issue_type: Name | None = None
+    labels: tuple[Name, ...] = ()
+    assignee: Name | None = None
+
+    @model_validator(mode="after")
+    def _destination(self) -> TrackerRef:
+        if self.service == "jira":
+            if not self.project or not JIRA_PROJECT_KEY.match(self.project):
+                raise ValueError(f"a Jira tracker needs 'project': the project's key, like OPS (got {self.project!r})")
+            if self.repository:
+                raise ValueError("'repository' is for GitHub; a Jira tracker names its 'project'")
+        else:
+            if not self.repository or not GITHUB_REPOSITORY.match(self.repository):
+                raise ValueError(
+                    f"a GitHub tracker needs 'repository': owner/name, like acme/payments (got {self.repository!r})"
+                )
+            if self.project or self.issue_type:
+                raise ValueError("'project' and 'issue_type' are for Jira; a GitHub tracker names its 'repository'")
+        return self
+
+    @property
+    def destination(self) -> str:
+        return (self.project if self.service == "jira" else self.repository) or ""
+
+
 class Team(_Model):
     name: Name
     slack_usergroup: Annotated[str, AfterValidator(_usergroup)] | None = None
@@ -135,6 +172,7 @@ class Team(_Model):
     escalation: tuple[EscalationStep, ...] = ()
     contact: str | None = None
     pager: PagerRef | None = None
+    tracker: TrackerRef | None = None
 
 
 def _tier(value: Any) -> int:

@@ -212,7 +212,7 @@ def drill(page, expect, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
 
     # The card's "Post-mortem draft" uploads the file to the channel (files_upload_v2); it downloads too
     card.get_by_role("button", name="Post-mortem draft").click()
-    file_card = messages.locator("a.file-card", has_text="INC-1")
+    file_card = messages.locator("a.file-card", has_text="INC-1-postmortem.md")  # beside INC-1-timeline.png
     with page.expect_download() as upload:
         file_card.click()
     uploaded = Path(upload.value.path()).read_text(encoding="utf-8")

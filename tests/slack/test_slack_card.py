@@ -114,7 +114,8 @@ def test_repeated_resolve_clicks_post_once(harness: Harness) -> None:
     harness.click(CardAction.RESOLVE, settle=False)
     harness.click(CardAction.RESOLVE, settle=False)
     harness.settle()
-    assert len(harness.workspace.history(incident.channel_id)) == before + 1
+    # the resolution, and the request to schedule the post-mortem review (incidents.review), once each
+    assert len(harness.workspace.history(incident.channel_id)) == before + 2
     assert len(harness.events(kind="resolved")) == 1
     assert harness.last_reply() == "INC-1 is already resolved."
 

@@ -176,13 +176,14 @@ def test_postmortem_uploads_a_markdown_draft_to_the_incident_channel(harness, ch
         "Preparing the post-mortem draft: it will appear in this channel as `INC-1-postmortem.md`. "
         "INC-1 is still open: the draft covers it so far."
     )
-    [file] = harness.workspace.files.all()
+    file, picture = harness.workspace.files.all()  # the draft and its timeline chart, in one upload
     assert file.name == "INC-1-postmortem.md" and file.channels == [channel]
+    assert picture.name == "INC-1-timeline.png" and picture.channels == [channel]
     draft = file.content.decode()
     assert draft.startswith("# INC-1 post-mortem: Checkout is failing\n")
     assert "Note by @Bob" in draft or "Note by @bob" in draft, "names resolved with users.info"
     [uploaded] = harness.events(kind="postmortem_uploaded")
-    assert uploaded.data == {"file_id": file.id}
+    assert uploaded.data == {"file_id": file.id, "picture_file_id": picture.id}
     assert harness.outbox(Effect.UPLOAD_POSTMORTEM)[0].result["file_id"] == file.id
     comment = harness.workspace.messages(channel)[-1]
     assert comment.text.startswith("Post-mortem draft for INC-1, asked for by <@U01BOB>.")
@@ -191,7 +192,7 @@ def test_postmortem_uploads_a_markdown_draft_to_the_incident_channel(harness, ch
 def test_a_resolved_incidents_card_has_a_post_mortem_button(harness, channel):
     harness.click(CardAction.RESOLVE, user=BOB)
     harness.click(TimelineAction.POSTMORTEM, user=BOB)
-    assert [f.name for f in harness.workspace.files.all()] == ["INC-1-postmortem.md"]
+    assert [f.name for f in harness.workspace.files.all()] == ["INC-1-postmortem.md", "INC-1-timeline.png"]
     assert harness.last_reply(BOB) == (
         "Preparing the post-mortem draft: it will appear in this channel as `INC-1-postmortem.md`."
     )
@@ -203,7 +204,7 @@ def test_asking_twice_before_the_first_draft_is_out_uploads_one(harness, channel
     harness.settle()
     replies = [harness.last_reply(BOB), harness.last_reply(CAROL)]
     assert sum("already on its way" in reply for reply in replies) == 1, "whichever came second"
-    assert len(harness.workspace.files.all()) == 1
+    assert len(harness.workspace.files.all()) == 2, "one draft and its chart"
 
 
 def test_a_retry_after_a_successful_upload_uploads_nothing(harness, channel):
@@ -211,7 +212,7 @@ def test_a_retry_after_a_successful_upload_uploads_nothing(harness, channel):
     [message] = harness.outbox(Effect.UPLOAD_POSTMORTEM)
     result = harness.handlers[Effect.UPLOAD_POSTMORTEM](message)  # as if the worker died before settling
     assert result["file_id"] == harness.workspace.files.all()[0].id
-    assert len(harness.workspace.files.all()) == 1
+    assert len(harness.workspace.files.all()) == 2, "one draft and its chart"
     assert len(harness.calls("files.completeUploadExternal")) == 1
     assert len(harness.events(kind="postmortem_uploaded")) == 1
 
@@ -220,6 +221,6 @@ def test_a_second_request_later_uploads_a_fresh_draft(harness, channel):
     harness.command("postmortem", channel=channel, user=BOB)
     harness.clock.advance(minutes=30)
     harness.command("postmortem", channel=channel, user=BOB)
-    first, second = harness.workspace.files.all()
+    first, second = (f for f in harness.workspace.files.all() if f.name.endswith(".md"))
     assert "Post-mortem draft uploaded to the channel" in second.content.decode()
     assert first.id != second.id

@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from app.delivery.handlers import alerts, card, changes, channel, messages, owners, pages, postmortem, reminders
+from app.delivery.handlers import (
+    alerts,
+    card,
+    changes,
+    channel,
+    home,
+    messages,
+    owners,
+    pages,
+    postmortem,
+    reminders,
+    review,
+    stats,
+    tickets,
+)
 from app.slack.deps import Deps
 from incidents.outbox import Handler
 
@@ -23,6 +37,10 @@ GROUPS: tuple[Callable[[Deps], Mapping[str, Handler]], ...] = (
     changes.handlers,
     alerts.handlers,
     pages.handlers,
+    home.handlers,
+    review.handlers,
+    stats.handlers,
+    tickets.handlers,
 )
 
 

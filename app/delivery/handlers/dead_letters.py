@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from app.delivery.handlers import pages
+from app.delivery.handlers import pages, tickets
 from app.delivery.handlers.problems import Tell, report_problem
 from app.slack.blocks.facts import message_mrkdwn
 from app.slack.blocks.text import md, one_line
@@ -31,9 +31,11 @@ def observer(deps: Deps) -> Callable[[OutboxMessage, str], None]:
     """`observe(message, outcome)` for the outbox: reports the dead-lettered effects people asked for."""
 
     tell_pages = pages.observer(deps)  # a page given up: failed, on the timeline and in the channel
+    tell_tickets = tickets.observer(deps)  # a ticket refused or given up: the person who asked is told
 
     def observe(message: OutboxMessage, outcome: str) -> None:
         tell_pages(message, outcome)
+        tell_tickets(message, outcome)
         if outcome != OutboxStatus.DEAD.value or message.kind not in TOLD or message.incident_id is None:
             return
         try:

@@ -1,5 +1,7 @@
 """Effect.UPLOAD_POSTMORTEM: render the Markdown draft and upload it to the incident channel (`files_upload_v2`:
-files.getUploadURLExternal, the bytes, files.completeUploadExternal).
+files.getUploadURLExternal, the bytes, files.completeUploadExternal), with the incident's timeline chart as a PNG
+beside it in the same upload (one message, two files; the draft links the PNG by its file name). A chart that
+cannot be drawn is logged and the draft goes out alone.
 
 Idempotent: the uploaded file id is saved on the outbox row as soon as Slack returns it and recorded on the
 timeline keyed by this request, so a retry after a successful upload uploads nothing.
@@ -13,6 +15,7 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from app.charts import incident as incident_chart
 from app.delivery.handlers.common import load, require_channel
 from app.delivery.handlers.progress import Progress
 from app.postmortem.markup import mentions
@@ -20,9 +23,10 @@ from app.postmortem.render import TemplateProblem, render_markdown
 from app.slack.deps import Deps
 from app.slack.errors import slack_step
 from incidents.effects import Effect
+from incidents.incident_picture import picture_of
 from incidents.models import OutboxMessage
 from incidents.outbox import Handler, PermanentFailure
-from incidents.postmortem import OwnersOf, build, owners_from_map, people_in
+from incidents.postmortem import OwnersOf, PostmortemData, build, owners_from_map, people_in
 from incidents.postmortem_upload import record_upload, uploaded_file
 from incidents.queries import get_by_id
 
@@ -42,32 +46,38 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         with sessions() as session:
             done = uploaded_file(session, incident, message.id)
         if done:
-            return progress.result(file_id=done)
+            return progress.result(file_id=done, picture_file_id=progress.get("picture"))
         file_id = progress.get("uploaded")
         if file_id is None:
-            text = draft(incident.id)
+            text, png = draft(incident.id)
+            names = {"draft": f"{incident.ref}-postmortem.md", "picture": incident_chart.filename(incident.ref)}
+            uploads = [{"filename": names["draft"], "content": text, "title": f"{incident.ref} post-mortem draft"}]
+            if png is not None:
+                uploads.append({"filename": names["picture"], "file": png, "title": f"{incident.ref} timeline"})
             with slack_step("upload the post-mortem draft"):
                 response = deps.client.files_upload_v2(
-                    channel=channel_id,
-                    filename=f"{incident.ref}-postmortem.md",
-                    content=text,
-                    title=f"{incident.ref} post-mortem draft",
-                    initial_comment=_comment(incident.ref, by),
+                    channel=channel_id, file_uploads=uploads, initial_comment=_comment(incident.ref, by)
                 )
-            file_id = response["file"]["id"]
+            ids = _file_ids(response.get("files") or [], [u["filename"] for u in uploads])
+            if png is not None:  # saved before "uploaded", so that a retry that skips the upload still knows it
+                progress.mark("picture", ids[names["picture"]])
+            file_id = ids[names["draft"]]
             progress.mark("uploaded", file_id)
+        picture_id = progress.get("picture")
         with sessions.begin() as session:
             record_upload(
                 session,
                 get_by_id(session, incident.id, for_update=True),
                 request_id=message.id,
                 file_id=file_id,
+                picture_file_id=picture_id,
                 by=by,
                 now=deps.now(),
             )
-        return progress.result(file_id=file_id)
+        return progress.result(file_id=file_id, picture_file_id=picture_id)
 
-    def draft(incident_id: int) -> str:
+    def draft(incident_id: int) -> tuple[str, bytes | None]:
+        """The Markdown draft, and the timeline chart's PNG it links (None when it could not be drawn)."""
         with sessions() as session:
             data = build(
                 session,
@@ -78,8 +88,10 @@ def handlers(deps: Deps) -> dict[str, Handler]:
                 owners_of=_owners(deps),
             )
         data.people.update(_names(deps.client, people_in(data, mentions)[:NAMES_LOOKED_UP]))
+        png = _chart(data)
+        picture = incident_chart.filename(data.ref) if png is not None else None
         try:
-            return render_markdown(data, template_path=settings.postmortem_template)
+            return render_markdown(data, template_path=settings.postmortem_template, picture=picture), png
         except TemplateProblem as exc:
             raise PermanentFailure(str(exc)) from None
 
@@ -92,6 +104,21 @@ def _comment(ref: str, by: str | None) -> str:
         f"Post-mortem draft for {ref}{asked}. It is blameless by design: it describes systems and decisions. "
         "Edit it together before the review."
     )
+
+
+def _chart(data: PostmortemData) -> bytes | None:
+    try:
+        return incident_chart.draw(picture_of(data), people=data.people)
+    except Exception:  # the draft goes out without its picture rather than not at all
+        logger.warning("postmortem_picture_failed", incident=data.ref, exc_info=True)
+        return None
+
+
+def _file_ids(files: list[dict[str, Any]], names: list[str]) -> dict[str, str]:
+    """Each uploaded file's id by its name (Slack answers in the order the files were sent, when it leaves the
+    names out)."""
+    by_name = {f.get("name"): f["id"] for f in files if f.get("name")}
+    return {name: by_name.get(name) or files[i]["id"] for i, name in enumerate(names)}
 
 
 def _owners(deps: Deps) -> OwnersOf | None:

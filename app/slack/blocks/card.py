@@ -55,6 +55,9 @@ def card_blocks(incident: Incident, process: Process, *, interactive: bool = Tru
         SectionBlock(block_id=CardBlock.ROLES, fields=_roles(incident)),
         SectionBlock(block_id=CardBlock.UPDATE, text=MarkdownTextObject(text=_update_text(incident))),
     ]
+    followups = _followups_line(incident)
+    if followups:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=followups)]))
     if interactive:
         blocks.append(ActionsBlock(block_id=CardBlock.ACTIONS, elements=_actions(incident, process)))
     if incident.private:
@@ -72,6 +75,15 @@ def _facts(incident: Incident, process: Process) -> list[MarkdownTextObject]:
     if incident.services:
         fields.append("*Services*\n" + md(", ".join(incident.services), 1900))
     return [MarkdownTextObject(text=f) for f in fields]
+
+
+def _followups_line(incident: Incident) -> str:
+    """`:clipboard: Follow-ups: 2 open, 1 done` (a follow-up with a ticket is done when its ticket is)."""
+    followups = incident.__dict__.get("followups")  # loaded with the incident (incidents.queries), else not shown
+    if not followups:
+        return ""
+    open_ = sum(not f.done for f in followups)
+    return f":clipboard: Follow-ups: {open_} open, {len(followups) - open_} done"
 
 
 def _roles(incident: Incident) -> list[MarkdownTextObject]:

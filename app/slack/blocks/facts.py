@@ -60,6 +60,13 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
             else "delivers it with `incidents outbox retry --all`."
         )
     ),
+    EventKind.TICKET_CREATED: lambda p: (
+        f":ticket: Ticket <{md(str(p.get('url')), 2000)}|{md(str(p.get('key')), 200)}> created in "
+        + {"jira": "Jira", "github": "GitHub"}.get(str(p.get("tracker")), str(p.get("tracker")))
+        + f" for follow-up #{p.get('followup_id')} of {p['ref']}"
+        + (f" (asked for by {_by(p)})" if p.get("by") else "")
+        + "."
+    ),
 }
 
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from app.slack.blocks.facts import event_mrkdwn
 from app.slack.blocks.text import date, md, one_line, user
-from app.slack.ids import TimelineAction
-from incidents.models import FollowUp, Incident
+from app.slack.ids import TicketAction, TimelineAction
+from incidents.models import FollowUp, Incident, Ticket, TicketStatus
 from incidents.timeline_view import Entry, Page
 
 LINE_TEXT_MAX = 300
 SECTION_MAX = 2900
 FOLLOWUPS_SHOWN = 40
+BLOCKS_MAX = 50  # Slack's limit for one message
 
 
 def timeline_text(incident: Incident, page: Page) -> str:
@@ -102,7 +103,17 @@ def followups_text(incident: Incident, followups: Sequence[FollowUp]) -> str:
     return f"{incident.ref}: {len(followups)} follow-up actions, {open_} open"
 
 
-def followups_blocks(incident: Incident, followups: Sequence[FollowUp], *, command: str) -> list[Block]:
+def followups_blocks(
+    incident: Incident,
+    followups: Sequence[FollowUp],
+    *,
+    command: str,
+    tickets: Mapping[int, Ticket] | None = None,
+    can_ticket: bool = False,
+) -> list[Block]:
+    """The list; with `tickets` (by follow-up id) each shows its ticket, and with `can_ticket` an open follow-up
+    without one gets a Create ticket button."""
+    tickets = tickets or {}
     if not followups:
         return [
             SectionBlock(
@@ -120,24 +131,43 @@ def followups_blocks(incident: Incident, followups: Sequence[FollowUp], *, comma
             )
         )
     ]
+    shown = 0
     for followup in list(followups)[:FOLLOWUPS_SHOWN]:
+        if len(blocks) >= BLOCKS_MAX - 3:
+            break
+        shown += 1
         owner = f" · {user(followup.owner_id)}" if followup.owner_id else " · _no owner yet_"
+        ticket = tickets.get(followup.id)
+        about = ticket_mrkdwn(ticket, followup_done=followup.done) if ticket is not None else ""
         if followup.done:
-            text = f":white_check_mark: ~{md(followup.text, 2000)}~{owner} · done {date(followup.done_at)}"  # type: ignore[arg-type]
+            text = f":white_check_mark: ~{md(followup.text, 2000)}~{owner} · done {date(followup.done_at)}{about}"  # type: ignore[arg-type]
             blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
-        else:
+            continue
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f":white_square: {md(followup.text, 2000)}{owner}{about}"),
+                accessory=ButtonElement(
+                    text="Done",
+                    action_id=TimelineAction.FOLLOWUP_DONE,
+                    value=f"{incident.ref}:{followup.id}",
+                    style="primary",
+                ),
+            )
+        )
+        if can_ticket and (ticket is None or ticket.status == TicketStatus.FAILED.value):
             blocks.append(
-                SectionBlock(
-                    text=MarkdownTextObject(text=f":white_square: {md(followup.text, 2000)}{owner}"),
-                    accessory=ButtonElement(
-                        text="Done",
-                        action_id=TimelineAction.FOLLOWUP_DONE,
-                        value=f"{incident.ref}:{followup.id}",
-                        style="primary",
-                    ),
+                ActionsBlock(
+                    block_id=f"followup_ticket:{followup.id}",
+                    elements=[
+                        ButtonElement(
+                            text="Create ticket" if ticket is None else "Create ticket again",
+                            action_id=TicketAction.CREATE,
+                            value=f"{incident.ref}:{followup.id}",
+                        )
+                    ],
                 )
             )
-    hidden = len(followups) - FOLLOWUPS_SHOWN
+    hidden = len(followups) - shown
     if hidden > 0:
         blocks.append(
             ContextBlock(
@@ -145,6 +175,20 @@ def followups_blocks(incident: Incident, followups: Sequence[FollowUp], *, comma
             )
         )
     return blocks
+
+
+def ticket_mrkdwn(ticket: Ticket, *, followup_done: bool = False) -> str:
+    """` · <url|OPS-12> (In Progress)`, ` · ticket on its way`, ` · ticket not created: reason`."""
+    if ticket.status == TicketStatus.FAILED.value:
+        return f" · :warning: ticket not created: {md(one_line(ticket.last_error or 'it failed'), 300)}"
+    if not ticket.key:
+        return " · ticket on its way" + (
+            f" (retrying: {md(one_line(ticket.last_error), 200)})" if ticket.last_error else ""
+        )
+    link = f"<{ticket.url}|{md(ticket.key, 200)}>" if ticket.url else md(ticket.key, 200)
+    status = ticket.remote_status or ticket.status
+    still = " (still open there)" if followup_done and ticket.status == TicketStatus.OPEN.value else ""
+    return f" · {link} ({md(status, 100)}){still}"
 
 
 def parse_ref_value(value: str) -> tuple[str, int] | None:

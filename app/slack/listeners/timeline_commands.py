@@ -11,9 +11,10 @@ from slack_bolt import Ack, App, Respond
 from sqlalchemy.orm import Session
 
 from app.observability import request_log
+from app.slack import tickets as slack_tickets
 from app.slack.blocks.timeline import followups_blocks, followups_text, parse_ref_value, timeline_blocks, timeline_text
 from app.slack.deps import Deps
-from app.slack.ids import TimelineAction
+from app.slack.ids import TicketAction, TimelineAction
 from app.slack.listeners.common import change_incident, ephemeral, refused
 from app.slack.queue import direct_message
 from app.slack.subcommands import CommandContext, UsageError, no_arguments, parse_user, required_text, subcommand
@@ -24,10 +25,13 @@ from incidents.models import Incident
 from incidents.notes import describe_when, parse_note
 from incidents.postmortem_upload import request_postmortem
 from incidents.queries import get_incident
+from incidents.tickets import tickets_of
 from incidents.timeline_view import timeline_page
 
 PER_PAGE = 20
 _TRAILING_MENTION = re.compile(r"\s+(<@[^>]+>|@\S+)$")
+_TICKET_FLAG = re.compile(r"(?:^|\s)--ticket(?=\s|$)")
+_TRAILING_FLAG = re.compile(r"(?:^|\s)(--[A-Za-z][\w-]*)$")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -59,13 +63,35 @@ def register(app: App, deps: Deps) -> None:
 
         def done(session: Session, incident: Incident) -> tuple[str, list[dict[str, Any]]]:
             mark_done(session, incident, followup_id=followup_id, by=user_id, now=deps.now())
-            return _followups(deps, incident, list_followups(session, incident))
+            return _followups(deps, incident, list_followups(session, incident), tickets_of(session, incident.id))
 
         answer = change_incident(deps, ref, done, refuse=ephemeral(respond))
         if answer is None:
             return
         text, blocks = answer
         respond(replace_original=True, response_type="ephemeral", text=text, blocks=blocks)
+
+    @app.action(TicketAction.CREATE)
+    def on_create_ticket(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        parsed = parse_ref_value(action.get("value", ""))
+        if parsed is None:
+            ephemeral(respond)("That button is not attached to a follow-up.")
+            return
+        ref, followup_id = parsed
+        user_id = body["user"]["id"]
+
+        def create(session: Session, incident: Incident) -> tuple[str, tuple[str, list[dict[str, Any]]]]:
+            asked = slack_tickets.ask(deps, session, incident, followup_id=followup_id, by=user_id)
+            listing = _followups(deps, incident, list_followups(session, incident), tickets_of(session, incident.id))
+            return slack_tickets.reply(asked), listing
+
+        answer = change_incident(deps, ref, create, refuse=ephemeral(respond))
+        if answer is None:
+            return
+        said, (text, blocks) = answer
+        respond(replace_original=True, response_type="ephemeral", text=text, blocks=blocks)
+        ephemeral(respond)(said)
 
     @app.action(TimelineAction.POSTMORTEM)
     def on_postmortem(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -121,26 +147,43 @@ def timeline(ctx: CommandContext) -> None:
     ctx.reply(text, blocks=blocks)
 
 
-def parse_followup(args: str) -> tuple[str, str | None]:
-    """`add an alert <@U1|dana>` -> ("add an alert", "U1"): an @-mention at the end names the owner."""
+def parse_followup(args: str) -> tuple[str, str | None, bool]:
+    """`add an alert <@U1|dana> --ticket` -> ("add an alert", "U1", True): an @-mention at the end names the
+    owner; `--ticket` (anywhere as a word) asks for its ticket too. Another `--option` at the end is refused."""
     if not args:
         raise UsageError("Say what needs doing, and who owns it if you know: `followup add an alert @dana`.")
+    ticket = bool(_TICKET_FLAG.search(args))
+    args = " ".join(_TICKET_FLAG.sub(" ", args).split())
     match = _TRAILING_MENTION.search(args)
-    if match is None:
-        return args, None
-    return args[: match.start()].strip(), parse_user(match.group(1))
+    owner = None
+    if match is not None:
+        args, owner = args[: match.start()].strip(), parse_user(match.group(1))
+    flag = _TRAILING_FLAG.search(args)
+    if flag is not None:
+        raise UsageError(f"`{flag.group(1)[:30]}` is not an option of followup; the only one is `--ticket`.")
+    if not args:
+        raise UsageError("Say what needs doing before the owner: `followup add an alert @dana --ticket`.")
+    return args, owner, ticket
 
 
 @subcommand(
     "followup",
-    usage="followup <what needs doing> [@owner]",
+    usage="followup <what needs doing> [@owner] [--ticket]",
     needs_incident=True,
     parse=parse_followup,
-    help="Add a follow-up action (it outlives the incident and closes the post-mortem).",
+    help="Add a follow-up action (it outlives the incident and closes the post-mortem); `--ticket` files it in "
+    "the owning team's tracker (Jira, GitHub Issues) too.",
 )
 def followup(ctx: CommandContext) -> None:
-    text, owner_id = ctx.parsed
+    text, owner_id, ticket = ctx.parsed
     now = ctx.deps.now()
+    if ticket and not slack_tickets.enabled(ctx.deps):
+        ctx.reply(
+            "Tickets are not set up on this bot (no Jira or GitHub credentials), so nothing was added. Add the "
+            "follow-up without `--ticket`, or ask whoever runs the bot (see Tickets for follow-ups in the README)."
+        )
+        return
+    asked: list[str] = []
 
     def add(session, incident: Incident):  # type: ignore[no-untyped-def]
         action = add_followup(session, incident, text=text, owner_id=owner_id, by=ctx.user_id, now=now)
@@ -154,11 +197,18 @@ def followup(ctx: CommandContext) -> None:
                 now=now,
                 incident_id=incident.id,
             )
+        if ticket:  # in the same transaction: a ticket that cannot go anywhere adds nothing
+            asked.append(
+                slack_tickets.reply(
+                    slack_tickets.ask(ctx.deps, session, incident, followup_id=action.id, by=ctx.user_id)
+                )
+            )
         return action
 
     ctx.change(add)
     owner = f", owned by <@{owner_id}>" if owner_id else ""
-    ctx.reply(f"Follow-up added to {ctx.incident.ref}{owner}. `{ctx.command} followups` lists them.")  # type: ignore[union-attr]
+    also = f" {asked[0]}" if asked else ""
+    ctx.reply(f"Follow-up added to {ctx.incident.ref}{owner}. `{ctx.command} followups` lists them.{also}")  # type: ignore[union-attr]
 
 
 @subcommand(
@@ -171,7 +221,9 @@ def followup(ctx: CommandContext) -> None:
 def followups(ctx: CommandContext) -> None:
     with ctx.deps.runtime.sessions() as session:
         incident = get_incident(session, ctx.incident.number)  # type: ignore[union-attr]
-        text, blocks = _followups(ctx.deps, incident, list_followups(session, incident))
+        text, blocks = _followups(
+            ctx.deps, incident, list_followups(session, incident), tickets_of(session, incident.id)
+        )
     ctx.reply(text, blocks=blocks)
 
 
@@ -201,8 +253,10 @@ def _timeline(deps: Deps, ref: str, page: int) -> tuple[str, list[dict[str, Any]
     return timeline_text(incident, found), [b.to_dict() for b in blocks]
 
 
-def _followups(deps: Deps, incident: Incident, items: Any) -> tuple[str, list[dict[str, Any]]]:
-    blocks = followups_blocks(incident, items, command=deps.settings.slash_command)
+def _followups(deps: Deps, incident: Incident, items: Any, tickets: Any = None) -> tuple[str, list[dict[str, Any]]]:
+    blocks = followups_blocks(
+        incident, items, command=deps.settings.slash_command, tickets=tickets, can_ticket=slack_tickets.enabled(deps)
+    )
     return followups_text(incident, items), [b.to_dict() for b in blocks]
 
 
