@@ -16,7 +16,9 @@ incident's place in everyone's lists, of whoever opened theirs within `WATCHING_
 anyway: this keeps a Home on someone's screen current without publishing to every Home there ever was on each
 change). A change is coalesced with the others of its `DEBOUNCE` window: one REFRESH_HOME
 per person and window (its outbox key names the window), delivered when the window closes and drawn from the
-database then. Opening the Home draws it at once (`opened`).
+database then. Someone a public incident's change does not concern (they merely watch the lists) is redrawn
+per `WATCH_DEBOUNCE` window instead, so that a busy incident costs each watcher at most one publish per five
+minutes. Opening the Home draws it at once (`opened`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from incidents.timeline import EventKind
 ACTIVE_FOR = timedelta(days=14)  # a Home opened within this is redrawn when what concerns its person changes
 WATCHING_FOR = timedelta(hours=24)  # ... and when the lists everyone sees change
 DEBOUNCE = timedelta(seconds=30)  # at most one redraw per person per window, for changes (Tier 4 allows 100+/min)
+WATCH_DEBOUNCE = timedelta(minutes=5)  # ... for a change to a public incident that does not concern the person
 DUTIES_SHOWN = 10
 OPEN_SHOWN = 15
 FOLLOWUPS_SHOWN = 10
@@ -332,20 +335,30 @@ def request_refresh(session: Session, user_ids: Iterable[str], *, now: datetime)
     """Redraw these people's Homes when the current window closes (only those who keep a Home open). Returns
     how many were asked for (a person already asked for in this window counts once)."""
     viewers = active_viewers(session, now=now, among=set(user_ids))
-    window = int((now - _EPOCH) // DEBOUNCE)
-    due = _EPOCH + (window + 1) * DEBOUNCE
-    _enqueue(session, [(u, f"home:{u}:{window}", due) for u in viewers], now=now)
+    _enqueue(session, _windowed(viewers, now=now, debounce=DEBOUNCE, tag=""), now=now)
     return len(viewers)
 
 
 def request_refresh_for(session: Session, incident: Incident, *, now: datetime) -> int:
     """Something about `incident` changed: redraw the Homes that show it (a public incident is in everyone's
-    open list or latest post-mortems; a private one only in its members')."""
+    open list or latest post-mortems; a private one only in its members'). Its members within `DEBOUNCE`; those
+    who merely watch the lists (opened within `WATCHING_FOR`) within `WATCH_DEBOUNCE`."""
     concerned = members(session, incident)
+    asked = request_refresh(session, concerned, now=now)
     if incident.private:
-        return request_refresh(session, concerned, now=now)
-    watching = active_viewers(session, now=now, within=WATCHING_FOR)
-    return request_refresh(session, concerned | set(watching), now=now)
+        return asked
+    watching = [u for u in active_viewers(session, now=now, within=WATCHING_FOR) if u not in concerned]
+    _enqueue(session, _windowed(watching, now=now, debounce=WATCH_DEBOUNCE, tag="watch:"), now=now)
+    return asked + len(watching)
+
+
+def _windowed(
+    user_ids: Iterable[str], *, now: datetime, debounce: timedelta, tag: str
+) -> list[tuple[str, str, datetime]]:
+    """(user, outbox key naming the window, when the window closes) for each person."""
+    window = int((now - _EPOCH) // debounce)
+    due = _EPOCH + (window + 1) * debounce
+    return [(u, f"home:{u}:{tag}{window}", due) for u in user_ids]
 
 
 def _enqueue(session: Session, rows: list[tuple[str, str, datetime]], *, now: datetime) -> None:

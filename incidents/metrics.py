@@ -12,7 +12,12 @@ How incidents count (the README's "Incident metrics" section says the same):
 - A reopened incident counts once; its time to resolve runs to its final resolution (open again: open).
 - A gap is a stakeholder-update window in which an update fell due and none was posted (UPDATE_MISSED), from the
   window's start to the next update or the resolution; a gap that has not ended is counted as ongoing.
-- A follow-up is overdue when it is not done and was opened more than `followup_due` ago.
+- A follow-up counts (opened, done) with its incident. It is overdue when it is not done and was opened more than
+  `followup_due` ago, whenever its incident was declared (`Rows.overdue`, read apart from the period's).
+- A private incident, unless `private_details` is asked for (the operator's CLI), keeps only its reference,
+  severity, status and times: it counts in the totals, by severity, in the durations and the gaps, but under
+  PRIVATE in the by-service and by-team counts; its title, services and follow-up texts and owners are blanked;
+  and a `--service` filter never matches it (the match would tell its service).
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 NO_SERVICE = "(no service)"
 NO_TEAM = "(no team)"
+PRIVATE = "(private)"  # the service and the team a private incident counts under, outside the operator's CLI
 MILESTONES = ("acknowledge", "mitigate", "resolve")
 
 
@@ -51,6 +57,7 @@ class IncidentRow:
     reopens: tuple[datetime, ...] = ()
     resolutions: tuple[datetime, ...] = ()
     misses: tuple[tuple[datetime, datetime | None], ...] = ()  # UPDATE_MISSED: (occurred_at, since)
+    private: bool = False
 
     @property
     def ref(self) -> str:
@@ -65,11 +72,15 @@ class FollowUpRow:
     owner_id: str | None
     created_at: datetime
     done: bool
+    incident_number: int | None = None  # read with the overdue ones, whose incident may be outside the period
+    private: bool = False
 
 
 @dataclass(frozen=True)
 class Rows:
-    """What the report is computed from: the incidents declared in [since, until) and their follow-ups."""
+    """What the report is computed from: the incidents declared in [since, until) and their follow-ups; and the
+    follow-ups still open that were opened before the overdue cutoff, of any incident (None: look for the overdue
+    ones among `followups` only)."""
 
     since: datetime
     until: datetime
@@ -77,6 +88,7 @@ class Rows:
     followups: tuple[FollowUpRow, ...]
     service: str | None = None
     severity: str | None = None
+    overdue: tuple[FollowUpRow, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,10 +150,11 @@ class GapTotals:
 @dataclass(frozen=True)
 class Overdue:
     incident_ref: str
-    text: str
+    text: str  # "" for a private incident's, outside the operator's CLI
     owner_id: str | None
     opened_at: datetime
     age: timedelta
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,6 +247,7 @@ class Report:
                         "owner_id": o.owner_id,
                         "opened_at": o.opened_at.isoformat(),
                         "age_days": o.age.days,
+                        "private": o.private,
                     }
                     for o in self.followups.overdue
                 ],
@@ -326,8 +340,15 @@ def week_of(moment: datetime, tz: ZoneInfo) -> date:
 
 
 def teams_of(row: IncidentRow, team_of: TeamOf) -> list[str]:
+    if row.private and not row.services:  # blanked (`redact`)
+        return [PRIVATE]
     teams = [team_of(s) for s in row.services]
     return list(dict.fromkeys(t or NO_TEAM for t in teams)) or [NO_TEAM]
+
+
+def redact(row: IncidentRow) -> IncidentRow:
+    """A private incident as a public conversation may see it: no title, no services."""
+    return replace(row, title="", services=()) if row.private else row
 
 
 def report(
@@ -337,15 +358,23 @@ def report(
     timezone: str = "UTC",
     team_of: TeamOf = _no_team,
     followup_due: timedelta = timedelta(days=30),
+    private_details: bool = False,
 ) -> Report:
+    """The figures over `rows`. A private incident is blanked (see the module's rules) unless `private_details`."""
     tz = ZoneInfo(timezone)
     incidents = sorted(rows.incidents, key=lambda r: r.number)
+    open_followups = rows.followups if rows.overdue is None else rows.overdue
+    if not private_details:
+        if rows.service:
+            incidents = [r for r in incidents if not r.private]
+            open_followups = tuple(f for f in open_followups if not f.private)
+        incidents = [redact(r) for r in incidents]
     by_severity: Counter[str] = Counter(r.severity for r in incidents)
     by_service: Counter[str] = Counter()
     by_team: Counter[str] = Counter()
     team_rows: dict[str, list[IncidentRow]] = defaultdict(list)
     for row in incidents:
-        by_service.update(row.services or (NO_SERVICE,))
+        by_service.update(row.services or ((PRIVATE if row.private else NO_SERVICE),))
         for team in teams_of(row, team_of):
             by_team[team] += 1
             team_rows[team].append(row)
@@ -372,9 +401,12 @@ def report(
 
     refs = {row.id: row.ref for row in incidents}
     followups = [f for f in rows.followups if f.incident_id in refs]
+    if rows.overdue is None:  # rows read by hand: only the period's follow-ups are known
+        open_followups = tuple(f for f in open_followups if f.incident_id in refs)
+    private = {row.id for row in incidents if row.private}
     overdue = tuple(
-        Overdue(refs[f.incident_id], f.text, f.owner_id, f.created_at, now - f.created_at)
-        for f in sorted(followups, key=lambda f: (f.created_at, f.id))
+        _overdue(f, refs.get(f.incident_id), f.private or f.incident_id in private, now, private_details)
+        for f in sorted(open_followups, key=lambda f: (f.created_at, f.id))
         if not f.done and now - f.created_at > followup_due
     )
     done = sum(1 for f in followups if f.done)
@@ -401,6 +433,18 @@ def report(
         gaps_by_team={t: v for t, v in sorted(by_team_gaps.items()) if v.gaps},
         followups=FollowUps(len(followups), done, len(followups) - done, overdue),
         incidents=tuple(incidents),
+    )
+
+
+def _overdue(f: FollowUpRow, ref: str | None, private: bool, now: datetime, details: bool) -> Overdue:
+    hidden = private and not details
+    return Overdue(
+        ref or f"INC-{f.incident_number}",
+        "" if hidden else f.text,
+        None if hidden else f.owner_id,
+        f.created_at,
+        now - f.created_at,
+        private,
     )
 
 

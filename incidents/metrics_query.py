@@ -2,7 +2,8 @@
 the incidents declared in the period; the facts with fields (milestones skipped, update windows missed); how many
 times each was reopened; and, only for the incidents with a missed window, the instants that bound their gaps
 (updates, reopenings, resolutions); the follow-ups. Each filters on the same incidents through a subquery (no
-list of ids is sent)."""
+list of ids is sent). A seventh reads the follow-ups still open past the overdue cutoff, whenever their incident
+was declared."""
 
 from __future__ import annotations
 
@@ -34,11 +35,18 @@ def fetch(
     until: datetime,
     service: str | None = None,
     severity: str | None = None,
+    overdue_before: datetime | None = None,
 ) -> Rows:
-    """The incidents declared in [since, until), of `severity` and naming `service` (case-insensitive) if given."""
-    where: list[Any] = [Incident.declared_at >= since, Incident.declared_at < until]
-    if severity:
-        where.append(Incident.severity == severity)
+    """The incidents declared in [since, until), of `severity` and naming `service` (case-insensitive) if given;
+    with `overdue_before`, also the follow-ups not done opened before it, of any incident of that severity and
+    service."""
+    wanted = service.strip().lower() if service else None
+
+    def names_service(services: list[str] | None) -> bool:
+        return wanted is None or any(s.lower() == wanted for s in (services or []))
+
+    of_severity: list[Any] = [Incident.severity == severity] if severity else []
+    where: list[Any] = [Incident.declared_at >= since, Incident.declared_at < until, *of_severity]
     ids: Select[Any] = select(Incident.id).where(*where)
     conn = session.connection()  # Core rows: no ORM loading for tens of thousands of plain tuples
     incident_rows = conn.execute(
@@ -53,13 +61,13 @@ def fetch(
             Incident.acknowledged_at,
             Incident.mitigated_at,
             Incident.resolved_at,
+            Incident.private,
         )
         .where(*where)
         .order_by(Incident.number)
     ).all()
-    if service:
-        wanted = service.strip().lower()
-        incident_rows = [r for r in incident_rows if any(s.lower() == wanted for s in (r.services or []))]
+    if wanted:
+        incident_rows = [r for r in incident_rows if names_service(r.services)]
     live = (TimelineEvent.incident_id.in_(ids), TimelineEvent.removed_at.is_(None))
     facts: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     # The two kinds whose fields count: the milestones skipped, the update windows missed.
@@ -101,6 +109,26 @@ def fetch(
             ).where(FollowUp.incident_id.in_(ids))
         )
     )
+    overdue = None
+    if overdue_before is not None:
+        overdue = tuple(
+            FollowUpRow(f.id, f.incident_id, f.text, f.owner_id, f.created_at, False, f.number, bool(f.private))
+            for f in conn.execute(
+                select(
+                    FollowUp.id,
+                    FollowUp.incident_id,
+                    FollowUp.text,
+                    FollowUp.owner_id,
+                    FollowUp.created_at,
+                    Incident.number,
+                    Incident.private,
+                    Incident.services,
+                )
+                .join(Incident, Incident.id == FollowUp.incident_id)
+                .where(FollowUp.done.is_(False), FollowUp.created_at < overdue_before, *of_severity)
+            )
+            if names_service(f.services)
+        )
     rows = []
     nothing: dict[str, list[Any]] = {}
     for r in incident_rows:
@@ -129,9 +157,10 @@ def fetch(
                 misses=tuple(
                     (at, _moment(data.get("since"))) for at, data in fact.get(EventKind.UPDATE_MISSED.value, ())
                 ),
+                private=bool(r.private),
             )
         )
-    return Rows(since, until, tuple(rows), followups, service=service, severity=severity)
+    return Rows(since, until, tuple(rows), followups, service=service, severity=severity, overdue=overdue)
 
 
 def build_report(
@@ -145,10 +174,19 @@ def build_report(
     followup_due: timedelta = timedelta(days=30),
     service: str | None = None,
     severity: str | None = None,
+    private_details: bool = False,
 ) -> Report:
-    rows = fetch(session, since=since, until=until, service=service, severity=severity)
+    """The report; a private incident is blanked (`incidents.metrics.report`) unless `private_details` (the CLI)."""
+    rows = fetch(
+        session, since=since, until=until, service=service, severity=severity, overdue_before=now - followup_due
+    )
     return report(
-        rows, now=now, timezone=timezone, followup_due=followup_due, **({"team_of": team_of} if team_of else {})
+        rows,
+        now=now,
+        timezone=timezone,
+        followup_due=followup_due,
+        private_details=private_details,
+        **({"team_of": team_of} if team_of else {}),
     )
 
 

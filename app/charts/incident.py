@@ -122,7 +122,8 @@ def _draw(picture: IncidentPicture, people: Mapping[str, str] | None) -> bytes:
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     status = "still open" if picture.still_open else "resolved"
-    ax.set_title(f"{picture.ref} ({picture.severity}, {status}): {picture.title}", loc="left", fontsize=11)
+    title = f"{picture.ref} ({picture.severity}, {status}): {picture.title}"
+    ax.set_title(title, loc="left", fontsize=11, parse_math=False)  # a `$` in a title is a dollar, not TeX
 
     for band in picture.bands:
         ax.broken_barh(

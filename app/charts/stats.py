@@ -74,7 +74,8 @@ def incidents_per_service(report: Report, *, top: int = 15) -> Chart:
 
     def draw(axes) -> None:  # type: ignore[no-untyped-def]
         axes.bar(range(len(labels)), values, color="#1c7ed6")
-        axes.set_xticks(list(range(len(labels))), labels, rotation=45, ha="right")
+        # a service's name is anyone's words: a `$` in it is a dollar, not TeX
+        axes.set_xticks(list(range(len(labels))), labels, rotation=45, ha="right", parse_math=False)
 
     return Chart("incidents-per-service", title, labels, values, _render(draw, title, "service", "incidents"))
 

@@ -12,6 +12,21 @@ from app.settings import SettingsError, load_settings
 from incidents import db
 
 
+class OnceEach(click.Command):
+    """A command whose options may each be given once (unless `multiple`): click would keep the last of
+    `--since 2d --since 3d` without a word; this is a usage error (exit 2)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+        seen: set[str] = set()
+        for param in order:
+            if isinstance(param, click.Option) and not param.multiple and not param.count:
+                if param.name in seen:
+                    raise click.UsageError(f"{param.opts[0]} is given twice; give it once.", ctx=ctx)
+                seen.add(param.name or "")
+        return super().parse_args(ctx, args)
+
+
 def runtime_of(ctx: click.Context) -> Runtime:
     """Settings are read once, on first use, so `--help` works without any configuration."""
     if "runtime" not in ctx.obj:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from app.charts.stats import all_charts
-from app.cli.common import reading, runtime_of
+from app.cli.common import OnceEach, reading, runtime_of
 from incidents.changes import parse_since
 from incidents.durations import humanize
 from incidents.errors import InvalidInput
@@ -30,7 +30,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelt
         raise click.BadParameter(f"{exc} (e.g. --since 90d, 2w, 36h).") from None
 
 
-@click.command("report")
+@click.command("report", cls=OnceEach)
 @click.option("--since", default="90d", show_default=True, callback=_since, help="How far back: 30d, 2w, 36h.")
 @click.option("--service", help="Only incidents naming this service.")
 @click.option("--severity", help="Only incidents of this severity (e.g. SEV1).")
@@ -84,6 +84,7 @@ def report(
             followup_due=timedelta(days=runtime.settings.followup_overdue_days),
             service=service.strip() if service else None,
             severity=severity,
+            private_details=True,  # the operator's command: private incidents in full (README, Incident metrics)
         )
     if fmt == "png":
         folder = output or Path(".")

@@ -9,12 +9,13 @@ import json
 from app.delivery.scheduler import ReminderScheduler
 from incidents import followups
 from incidents.effects import Effect
-from incidents.home import DEBOUNCE
+from incidents.home import DEBOUNCE, WATCH_DEBOUNCE
 from incidents.queries import get_incident
 from tests.home.conftest import home_text, open_home, publishes_to, section
 from tests.slack.slack_harness import ALICE, BOB, CAROL, DAN, Harness
 
 WINDOW = DEBOUNCE.total_seconds()
+WATCH_WINDOW = WATCH_DEBOUNCE.total_seconds()
 
 
 def in_channel(h: Harness, number: int, text: str, *, user: str = ALICE) -> None:
@@ -34,7 +35,7 @@ def test_changes_within_a_window_are_published_once_when_it_closes(harness: Harn
     assert publishes_to(h, BOB) == 1  # not yet: the window is still open
     assert "SEV2" in home_text(h, BOB)
 
-    h.later(WINDOW)
+    h.later(WATCH_WINDOW)  # Bob only watches the lists: his window is the longer one
     assert publishes_to(h, BOB) == 1 + 1  # three changes, one publish
     shown = section(h, BOB, "home_open:INC-1")
     assert shown is not None
@@ -43,6 +44,31 @@ def test_changes_within_a_window_are_published_once_when_it_closes(harness: Harn
 
     h.later(WINDOW * 3)
     assert publishes_to(h, BOB) == 2  # nothing changed since
+
+
+def test_a_watcher_is_redrawn_at_most_once_per_five_minutes_and_the_people_concerned_within_30_seconds(
+    harness: Harness,
+) -> None:
+    """A busy public incident would otherwise publish to everyone who opened their Home in the last day every
+    30 seconds."""
+    h = harness
+    h.declare("Checkout is failing", "SEV2")
+    in_channel(h, 1, f"role communicate <@{CAROL}|carol>")
+    open_home(h, BOB)  # watches
+    open_home(h, CAROL)  # communicates in INC-1
+    into_window = h.clock().timestamp() % WATCH_WINDOW
+    h.later(WATCH_WINDOW - into_window + 1)  # 1 s into a 5-minute window (what is pending is delivered)
+    bob, carol = publishes_to(h, BOB), publishes_to(h, CAROL)
+    for changes, severity in enumerate(("SEV1", "SEV2", "SEV1", "SEV2", "SEV1"), start=1):  # one every 60 s
+        in_channel(h, 1, f"sev {severity}")
+        h.later(WINDOW)
+        assert publishes_to(h, CAROL) == carol + changes  # each change reaches her within its 30 s window
+        h.later(60 - WINDOW)
+    # 1 s + 5 x 60 s: the window closed just now, having held the five changes (at 1 s, 61 s, ... 241 s)
+    assert publishes_to(h, BOB) == bob + 1
+    assert "SEV1" in section(h, BOB, "home_open:INC-1")["text"]["text"]  # type: ignore[index]  # the last change
+    h.later(WATCH_WINDOW * 2)
+    assert publishes_to(h, BOB) == bob + 1  # nothing changed since
 
 
 def test_a_new_incident_and_a_new_role_reach_the_homes_that_show_them(harness: Harness) -> None:

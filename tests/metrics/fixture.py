@@ -17,6 +17,13 @@ are worked out by hand in tests/metrics/test_metrics_figures.py from the story t
 Follow-ups: INC-1 two opened 2 Nov 12:00 (one done 5 Nov), INC-4 one opened 11 Nov 13:00, INC-5 one opened 24 Nov
 12:00, INC-7 one opened 20 Oct (outside). Teams: checkout -> storefront, payments -> payments, search -> discovery.
 The report is asked for at NOW, Mon 30 Nov 12:00 UTC, over the 30 days before it.
+
+`seed_private` adds, after those, two private incidents (the figures above do not include them):
+
+    INC-8 SEV2 payroll (private)  Thu 1 Oct 09:00  "Payroll keys leaked", resolved +1h; follow-up "Rotate the
+                                                   payroll keys" opened 1 Oct 12:00, still open (60 days at NOW)
+    INC-9 SEV2 payroll (private)  Thu 26 Nov 09:00 "Payroll export exposed", ack +10m, mitigated +40m, still open;
+                                                   follow-up "Tell HR about the export" opened 26 Nov 12:00
 """
 
 from __future__ import annotations
@@ -127,3 +134,44 @@ def seed(sessions: sessionmaker[Session], process: Process | None = None) -> Non
     resolve(old, at(20, 10, month=10))
     followup(old, at(20, 11, month=10), "Outside the period")
     assert (one, two, three, four, five, six, old) == (1, 2, 3, 4, 5, 6, 7), "numbers follow the declarations"
+
+
+PRIVATE_WORDS = ("payroll", "Payroll", "Tell HR", "U04DAVE")  # what must never reach a public conversation
+
+
+def seed_private(sessions: sessionmaker[Session], process: Process | None = None) -> None:
+    """INC-8 and INC-9, private (after `seed`)."""
+    process = process or Process()
+
+    def declare(when: datetime, title: str) -> int:
+        with sessions.begin() as s:
+            return service.declare(
+                s,
+                title=title,
+                severity="SEV2",
+                services=["payroll"],
+                private=True,
+                reporter_id="U04DAVE",
+                now=when,
+                process=process,
+            ).number
+
+    def use(number: int, case, **kw) -> None:  # type: ignore[no-untyped-def]
+        with sessions.begin() as s:
+            case(s, get_incident(s, number, for_update=True), **kw)
+
+    eight = declare(at(1, 9, month=10), "Payroll keys leaked")
+    use(eight, service.resolve, by="U04DAVE", now=at(1, 10, month=10), process=process)
+    use(
+        eight,
+        followups.add_followup,
+        text="Rotate the payroll keys",
+        owner_id="U04DAVE",
+        by="U04DAVE",
+        now=at(1, 12, month=10),
+    )
+    nine = declare(at(26, 9), "Payroll export exposed")
+    use(nine, service.acknowledge, user_id="U04DAVE", now=at(26, 9, 10))
+    use(nine, service.mark_mitigated, by="U04DAVE", now=at(26, 9, 40))
+    use(nine, followups.add_followup, text="Tell HR about the export", owner_id="U04DAVE", by="U04DAVE", now=at(26, 12))
+    assert (eight, nine) == (8, 9)

@@ -15,7 +15,7 @@ from app.delivery.scheduler import ReminderScheduler
 from incidents import db, digest
 from incidents.effects import Effect
 from incidents.models import Digest, OutboxMessage
-from tests.metrics.fixture import NOW, seed
+from tests.metrics.fixture import NOW, PRIVATE_WORDS, seed, seed_private
 from tests.slack.slack_harness import blocks_text
 
 MONDAY_9_PARIS = digest.Schedule(day="monday", at="09:00", timezone="Europe/Paris", channel="incidents")
@@ -93,11 +93,34 @@ def test_the_digest_goes_to_the_announcements_channel_with_last_weeks_incidents_
     shown = blocks_text(posted.blocks)
     assert "INC-5 SEV1 Checkout errors again (open)" in shown and "INC-6 SEV4 Typos in suggestions (open)" in shown
     assert "INC-4" not in shown  # declared 11 Nov: not last week
+    # No incident of the week is 30 days old, but INC-7's follow-up (opened 20 Oct 11:00, 41 days) is still open
+    assert "*Follow-ups:* 1 opened, 0 done, 1 overdue" in shown  # opened: INC-5's "Capacity review"
+    assert "• INC-7: Outside the period (<@U03CAROL>, 41 days)" in shown
     files = harness.workspace.files.all()
     assert sorted(f.name for f in files) == ["incidents-per-service.png", "time-to-mitigate.png", "update-gaps.png"]
     assert all(f.channels == [channel_id] for f in files)
     [effect] = harness.outbox(Effect.DIGEST)
     assert effect.status == "done" and effect.result["ts"] == posted.ts
+
+
+def test_the_digest_shows_a_private_incident_only_by_reference_and_severity(harness, process):
+    seed(harness.runtime.sessions, process)
+    seed_private(harness.runtime.sessions, process)
+    with harness.runtime.sessions.begin() as s:
+        s.execute(update(OutboxMessage).values(status="done"))
+    assert ReminderScheduler(harness.runtime, wake_outbox=lambda: None).digest_tick() is True
+    harness.settle()
+    channel_id = harness.deps.directory.channel_id("incidents")
+    [posted] = [m for m in harness.workspace.messages(channel_id) if m.text.startswith("Weekly incident digest")]
+    # INC-5, INC-6 and the private INC-9 (26 Nov); to mitigate: INC-6 25m, INC-9 40m (INC-5 open): median 32m 30s
+    assert posted.text.endswith("3 incidents: 3 open, 0 resolved; time to mitigate median 32m 30s")
+    shown = blocks_text(posted.blocks)
+    assert "• INC-9 SEV2 private incident (open)" in shown
+    assert "*By service:* checkout 1, search 1, (private) 1" in shown
+    # overdue after 30 days: INC-8's (private, opened 1 Oct 12:00: 60 days), INC-7's (20 Oct 11:00: 41 days)
+    assert "*Follow-ups:* 2 opened, 0 done, 2 overdue" in shown  # opened: INC-5's and INC-9's
+    assert "• INC-8: a follow-up of a private incident (60 days)" in shown
+    assert not any(word in posted.text + shown for word in PRIVATE_WORDS)
 
 
 REPLICA = """

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
 
+from app.charts.stats import incidents_per_service
 from incidents import metrics_query
-from incidents.metrics import NO_TEAM, Report, report
+from incidents.metrics import NO_TEAM, PRIVATE, Report, report
 from incidents.postmortem import communication_gaps
 from incidents.queries import get_incident
 from incidents.timeline_view import visible_events
-from tests.metrics.fixture import NOW, SINCE, seed, team_of
+from tests.metrics.fixture import NOW, PRIVATE_WORDS, SINCE, seed, seed_private, team_of
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
+D = timedelta(days=1)
 
 
 @pytest.fixture
@@ -108,6 +111,49 @@ def test_followups_opened_done_and_overdue(month):
         ("INC-4", "Index the slow query"),
     ]
     assert f.overdue[0].age == NOW - f.overdue[0].opened_at
+
+
+def test_an_old_open_follow_up_is_overdue_whatever_its_incidents_declaration_date(month):
+    """A seven-day period (what the digest covers) holds no incident older than the 30 days a follow-up may stay
+    open; the overdue ones are read apart from the period's."""
+    with month() as s:
+        r = metrics_query.build_report(s, since=NOW - 7 * D, until=NOW, now=NOW, followup_due=30 * D)
+    assert [i.ref for i in r.incidents] == ["INC-5", "INC-6"]  # declared 24 and 25 Nov
+    f = r.followups
+    assert (f.opened, f.done) == (1, 0)  # INC-5's "Capacity review": opened and done stay with the period
+    # INC-7's, opened 20 Oct 11:00: 41 days and 1 hour before NOW; INC-1's open one (2 Nov) is 28 days old
+    assert [(o.incident_ref, o.text, o.age) for o in f.overdue] == [("INC-7", "Outside the period", 41 * D + H)]
+
+
+def test_a_private_incident_counts_in_the_figures_but_shows_only_its_reference_and_severity(month, process):
+    seed_private(month, process)
+    with month() as s:
+        r = metrics_query.build_report(s, since=SINCE, until=NOW, now=NOW, team_of=team_of, followup_due=30 * D)
+        full = metrics_query.build_report(
+            s, since=SINCE, until=NOW, now=NOW, team_of=team_of, followup_due=30 * D, private_details=True
+        )
+        by_service = metrics_query.build_report(s, since=SINCE, until=NOW, now=NOW, service="payroll")
+    assert r.total == 7  # INC-1..6 and INC-9; INC-8 was declared on 1 Oct
+    assert r.by_severity == {"SEV1": 2, "SEV2": 3, "SEV3": 1, "SEV4": 1}  # INC-2, INC-3, INC-9
+    assert r.by_service == {"checkout": 3, "payments": 2, "search": 2, PRIVATE: 1}
+    assert r.by_team == {"storefront": 3, "payments": 2, "discovery": 2, PRIVATE: 1}
+    # measured: 20m (INC-4), 25m (INC-6), 30m (INC-1), 40m (INC-9), 90m (INC-2): the middle one; p90 the 5th of 5
+    assert (r.to_mitigate.measured, r.to_mitigate.median, r.to_mitigate.p90) == (5, 30 * M, 90 * M)
+    nine = r.incidents[-1]
+    assert (nine.ref, nine.severity, nine.title, nine.services, nine.private) == ("INC-9", "SEV2", "", (), True)
+    # overdue after 30 days: INC-8's (1 Oct 12:00, 60 days), then INC-7's (20 Oct 11:00, 41 days)
+    assert [(o.incident_ref, o.text, o.owner_id, o.private) for o in r.followups.overdue] == [
+        ("INC-8", "", None, True),
+        ("INC-7", "Outside the period", "U03CAROL", False),
+    ]
+    assert incidents_per_service(r).labels == ("checkout", "payments", "search", PRIVATE)
+    assert not any(word in json.dumps(r.as_dict()) for word in PRIVATE_WORDS)
+    # a service filter would tell a private incident's service: it never matches one
+    assert (by_service.total, by_service.followups.overdue) == (0, ())
+    # the operator's CLI keeps everything
+    assert full.by_service == {"checkout": 3, "payments": 2, "search": 2, "payroll": 1}
+    assert full.incidents[-1].title == "Payroll export exposed"
+    assert full.followups.overdue[0].text == "Rotate the payroll keys"
 
 
 def test_filters_by_service_and_severity(month):

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from app.charts.stats import all_charts, gap_bins, incidents_per_service, time_to_mitigate_trend, update_gap_histogram
 from app.cli.main import main
 from incidents import metrics_query
+from incidents.metrics import IncidentRow, Rows, report
 from tests.metrics.fixture import NOW, SINCE, seed
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -65,7 +66,10 @@ def test_json_report_has_the_hand_checked_figures(run):
         "median_seconds": 1650.0,  # 27m 30s
         "p90_seconds": 5400.0,  # 90m
     }
-    assert data["followups"]["opened"] == 4 and len(data["followups"]["overdue"]) == 2
+    assert data["followups"]["opened"] == 4  # INC-7's is outside the period
+    # Overdue after 14 days, whenever the incident was declared: INC-7's (20 Oct, 41 days), INC-1's open one
+    # (2 Nov, 28 days), INC-4's (11 Nov, 19 days); INC-5's is 6 days old
+    assert [o["incident"] for o in data["followups"]["overdue"]] == ["INC-7", "INC-1", "INC-4"]
     assert sorted(data["update_gaps"]["minutes"]) == [70.0, 80.0]
 
 
@@ -103,6 +107,8 @@ def test_png_writes_three_non_empty_charts(run, tmp_path):
         (["--since", "0d"], "longer than zero"),
         (["--severity", "SEV9"], "the severities are SEV1, SEV2, SEV3, SEV4"),
         (["--format", "pdf"], "'pdf' is not one of"),
+        (["--since", "2d", "--since", "3d"], "--since is given twice; give it once."),  # click would keep 3d
+        (["--format", "md", "--format=json"], "--format is given twice"),
     ],
 )
 def test_bad_options_say_what_to_write(run, args, expected):
@@ -126,3 +132,10 @@ def test_chart_data_is_what_the_report_says(month_report):
 
 def test_gap_bins_put_a_boundary_in_the_higher_bin():
     assert gap_bins([0, 14.9, 15, 480, 10_000])[1] == (2, 1, 0, 0, 0, 0, 2)
+
+
+def test_a_service_name_with_dollar_signs_is_drawn_as_text_not_as_math():
+    """matplotlib reads `$...$` in a tick label as TeX; "a $x_$ b" is not valid TeX and failed at savefig."""
+    row = IncidentRow(1, 1, "t", "SEV1", ("a $x_$ b",), "triage", SINCE, None, None, None)
+    chart = incidents_per_service(report(Rows(SINCE, NOW, (row,), ()), now=NOW))
+    assert chart.labels == ("a $x_$ b",) and chart.png.startswith(PNG)

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from incidents.effects import Effect
 from incidents.models import OutboxMessage
-from tests.metrics.fixture import NOW, seed
+from tests.metrics.fixture import NOW, PRIVATE_WORDS, seed, seed_private
 from tests.slack.slack_harness import ALICE, BOB, GENERAL, blocks_text
 
 
@@ -38,7 +38,9 @@ def test_stats_answers_only_the_asker_and_uploads_the_charts_here(month):
     shown = blocks_text(answer.blocks)
     assert "*Time to mitigate* median 27m 30s, p90 1h 30m (4 measured, 1 skipped, 1 still open)" in shown
     assert "*Time to acknowledge* median 12m 30s, p90 20m 00s (4 measured, 2 skipped)" in shown
-    assert "*Follow-ups:* 4 opened, 1 done, 0 overdue" in shown  # FOLLOWUP_OVERDUE_DAYS is 30 here
+    # FOLLOWUP_OVERDUE_DAYS is 30 here: INC-7's (opened 20 Oct, 41 days ago), though INC-7 is outside the period
+    assert "*Follow-ups:* 4 opened, 1 done, 1 overdue" in shown
+    assert "• INC-7: Outside the period (<@U03CAROL>, 41 days)" in shown
     assert not month.replies_to(ALICE), "nobody else is told"
     files = month.workspace.files.all()
     assert sorted(f.name for f in files) == ["incidents-per-service.png", "time-to-mitigate.png", "update-gaps.png"]
@@ -49,6 +51,25 @@ def test_stats_answers_only_the_asker_and_uploads_the_charts_here(month):
         "incidents-per-service",
         "update-gaps",
     }
+
+
+def test_stats_show_a_private_incident_only_by_reference_and_severity(month, process):
+    seed_private(month.runtime.sessions, process)
+    with month.runtime.sessions.begin() as s:
+        s.execute(update(OutboxMessage).values(status="done"))
+    month.command("stats --since 30d", user=BOB)
+    # INC-1..6 and the private INC-9 (26 Nov, ack +10m, mitigated +40m, open)
+    assert month.last_reply(BOB) == "7 incidents: 3 open, 4 resolved; time to mitigate median 30m 00s"
+    [answer] = [e for e in ephemerals(month, BOB) if e.text == month.last_reply(BOB)]
+    shown = blocks_text(answer.blocks)
+    assert "*By severity:* SEV1 2, SEV2 3, SEV3 1, SEV4 1" in shown
+    assert "*By service:* checkout 3, payments 2, search 2, (private) 1" in shown
+    # INC-8's follow-up (opened 1 Oct 12:00, 60 days) and INC-7's (20 Oct 11:00, 41 days)
+    assert "*Follow-ups:* 5 opened, 1 done, 2 overdue" in shown  # the fixture's 4 and INC-9's
+    assert "• INC-8: a follow-up of a private incident (60 days)" in shown
+    assert not any(word in shown for word in PRIVATE_WORDS)
+    month.command("stats --since 30d --service payroll", user=BOB)  # would tell INC-9's service
+    assert month.last_reply(BOB).startswith("0 incidents")
 
 
 def test_stats_filters_by_service_and_severity(month):
@@ -111,3 +132,43 @@ def test_in_a_public_channel_the_bot_is_not_in_it_joins_to_upload_the_charts(mon
     assert len(files) == 3 and all(f.channels == ["C0RANDOM"] for f in files)
     assert [c.args.get("channel") for c in month.calls("conversations.join") if c.ok] == ["C0RANDOM"]
     assert month.outbox(Effect.UPLOAD_STATS)[0].status == "done"
+
+
+def _dm_with(harness, user):
+    [dm] = [c for c in harness.workspace.channels.values() if getattr(c, "is_im", False) and user in c.members]
+    return dm.id
+
+
+def test_asked_in_a_direct_message_the_charts_go_to_the_askers_dm_with_the_bot(month):
+    """A group DM (or a DM between two people) takes no upload from the bot: the charts go to the asker's DM."""
+    month.workspace.create_channel(
+        "mpdm-alice--bob-1", creator=ALICE, channel_id="G0GROUPDM", is_private=True, members=[BOB]
+    )
+    month.command("stats --since 30d", user=BOB, channel="G0GROUPDM")
+    [answer] = [e for e in ephemerals(month, BOB) if e.text == month.last_reply(BOB)]
+    assert "are being uploaded to you in a direct message from me." in blocks_text(answer.blocks)
+    dm = _dm_with(month, BOB)
+    files = month.workspace.files.all()
+    assert len(files) == 3 and all(f.channels == [dm] for f in files)
+    told = [m.text for m in month.dms_to(BOB) if m.text]
+    assert told == [
+        "I cannot post in the conversation you asked in, so here are the incident metrics charts you asked for."
+    ]
+    [effect] = month.outbox(Effect.UPLOAD_STATS)
+    assert effect.status == "done" and effect.attempts == 0 and effect.result["steps"]["target"] == dm  # no retry
+    assert month.calls("files.completeUploadExternal")[0].args.get("channel_id") == dm  # never tried the group
+
+
+def test_in_a_private_channel_the_bot_is_not_in_the_charts_go_to_the_askers_dm_at_once(month):
+    """Slack's "cannot post there" answers are final for that conversation: no retries, the asker's DM instead."""
+    month.workspace.create_channel("secret", creator=ALICE, channel_id="C0SECRET", is_private=True, members=[BOB])
+    month.command("stats --since 30d", user=BOB, channel="C0SECRET")
+    dm = _dm_with(month, BOB)
+    files = month.workspace.files.all()
+    assert len(files) == 3 and all(f.channels == [dm] for f in files)
+    assert [m.text for m in month.dms_to(BOB) if m.text] == [
+        "I cannot post in <#C0SECRET>, so here are the incident metrics charts you asked for."
+    ]
+    assert month.workspace.messages("C0SECRET") == []
+    [effect] = month.outbox(Effect.UPLOAD_STATS)
+    assert effect.status == "done" and effect.attempts == 0 and effect.last_error is None  # no retry

@@ -121,3 +121,9 @@ def test_an_open_incident_with_nothing_but_its_triage_is_drawn():
 def test_an_incident_over_several_days_is_drawn():
     picture = replace(a_picture(minutes=3 * 24 * 60), points=(pinned(1, 2000),))
     assert chart.draw(picture).startswith(PNG_SIGNATURE)
+
+
+def test_a_title_with_dollar_signs_is_drawn_as_text_not_as_math():
+    """matplotlib reads `$...$` as TeX; "a $x_$ b" is not valid TeX and failed at savefig."""
+    png = chart.draw(replace(a_picture(), title="Costs a $x_$ b"))
+    assert png.startswith(PNG_SIGNATURE) and pixels(png).size

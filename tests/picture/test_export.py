@@ -7,12 +7,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from app.cli.main import main
 from app.postmortem.render import SCHEMA_VERSION, render_json, render_markdown
 from app.runtime import Runtime
 from app.settings import load_settings
 from incidents.incident_picture import picture_of
+from incidents.models import Incident
 from tests.timeline import timeline_scenario as scenario
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -94,3 +96,13 @@ def test_export_as_json_with_a_picture_writes_both(run, sessions, process, tmp_p
     assert (tmp_path / "INC-1.png").read_bytes().startswith(PNG_SIGNATURE)
     assert "Wrote INC-1's timeline chart to INC-1.png." in result.stderr
     assert json.loads(result.stdout)["picture"]["bands"]
+
+
+def test_export_draws_a_title_with_dollar_signs(run, sessions, process, tmp_path):
+    scenario.play(sessions, process)
+    with sessions.begin() as s:
+        s.execute(update(Incident).where(Incident.number == 1).values(title="Refunds of a $x_$ b"))
+    result = run("export", "INC-1", "--picture", "INC-1.png")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "INC-1.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert "Refunds of a $x_$ b" in result.stdout

@@ -8,6 +8,7 @@ import io
 import matplotlib.image
 
 from app.charts import incident as incident_chart
+from app.delivery.handlers.postmortem import _file_ids
 from incidents.effects import Effect
 from tests.slack.slack_harness import BOB, CAROL, Harness
 
@@ -79,3 +80,20 @@ def test_a_chart_that_cannot_be_drawn_leaves_the_draft_to_go_alone_without_a_lin
     assert LINK not in draft.content.decode()
     [uploaded] = harness.events(kind="postmortem_uploaded")
     assert uploaded.data == {"file_id": draft.id}
+
+
+def test_file_ids_are_matched_by_name_then_title_and_a_file_slack_left_out_has_none():
+    """Slack's answer may leave out names, reorder files or list fewer than were sent (it used to raise IndexError)."""
+    uploads = [
+        {"filename": "INC-1-postmortem.md", "title": "INC-1 post-mortem draft"},
+        {"filename": "INC-1-timeline.png", "title": "INC-1 timeline"},
+    ]
+    by_title = [{"id": "F2", "title": "INC-1 timeline"}, {"id": "F1", "title": "INC-1 post-mortem draft"}]
+    assert _file_ids(by_title, uploads) == {"INC-1-postmortem.md": "F1", "INC-1-timeline.png": "F2"}
+    assert _file_ids([{"id": "F1"}, {"id": "F2"}], uploads) == {  # as many as sent, nameless: in their order
+        "INC-1-postmortem.md": "F1",
+        "INC-1-timeline.png": "F2",
+    }
+    assert _file_ids([{"id": "F2", "name": "INC-1-timeline.png"}], uploads) == {"INC-1-timeline.png": "F2"}
+    assert _file_ids([{"id": "F9"}], uploads) == {}  # one nameless file of two sent: which one is unknown
+    assert _file_ids([], uploads) == {}

@@ -58,10 +58,14 @@ def handlers(deps: Deps) -> dict[str, Handler]:
                 response = deps.client.files_upload_v2(
                     channel=channel_id, file_uploads=uploads, initial_comment=_comment(incident.ref, by)
                 )
-            ids = _file_ids(response.get("files") or [], [u["filename"] for u in uploads])
-            if png is not None:  # saved before "uploaded", so that a retry that skips the upload still knows it
+            ids = _file_ids(response.get("files") or [], uploads)
+            if ids.get(names["picture"]):  # saved before "uploaded", so that a retry that skips the upload knows it
                 progress.mark("picture", ids[names["picture"]])
-            file_id = ids[names["draft"]]
+            # Slack said the upload was done: a draft whose id it left out is uploaded all the same ("": no id),
+            # never sent again
+            file_id = ids.get(names["draft"]) or ""
+            if not file_id:
+                logger.warning("postmortem_file_id_missing", incident=incident.ref, files=len(ids))
             progress.mark("uploaded", file_id)
         picture_id = progress.get("picture")
         with sessions.begin() as session:
@@ -114,11 +118,20 @@ def _chart(data: PostmortemData) -> bytes | None:
         return None
 
 
-def _file_ids(files: list[dict[str, Any]], names: list[str]) -> dict[str, str]:
-    """Each uploaded file's id by its name (Slack answers in the order the files were sent, when it leaves the
-    names out)."""
-    by_name = {f.get("name"): f["id"] for f in files if f.get("name")}
-    return {name: by_name.get(name) or files[i]["id"] for i, name in enumerate(names)}
+def _file_ids(files: list[dict[str, Any]], uploads: list[dict[str, Any]]) -> dict[str, str]:
+    """Each uploaded file's id by its name, else by its title; else by position when Slack answered with as many
+    files as were sent (in their order). A file Slack's answer does not account for has no id here."""
+    by_name = {f.get("name"): f.get("id") for f in files if f.get("name")}
+    by_title = {f.get("title"): f.get("id") for f in files if f.get("title")}
+    in_order = len(files) == len(uploads)
+    ids: dict[str, str] = {}
+    for i, upload in enumerate(uploads):
+        found = by_name.get(upload["filename"]) or by_title.get(upload["title"])
+        if found is None and in_order:
+            found = files[i].get("id")
+        if found:
+            ids[upload["filename"]] = found
+    return ids
 
 
 def _owners(deps: Deps) -> OwnersOf | None:

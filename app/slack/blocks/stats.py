@@ -1,5 +1,6 @@
 """The metrics across incidents in mrkdwn: the answer to `/incident stats` (only to the asker) and the weekly
-digest (in the digest channel). Words only: the figures come from `incidents.metrics.Report`."""
+digest (in the digest channel). Words only: the figures come from `incidents.metrics.Report`, in which a private
+incident is already blanked (no title, services or follow-up texts): it is shown by reference and severity only."""
 
 from __future__ import annotations
 
@@ -101,7 +102,10 @@ def stats_blocks(report: Report, *, title: str = "Incident metrics", charts_note
     f = report.followups
     lines = [f"*Follow-ups:* {f.opened} opened, {f.done} done, {len(f.overdue)} overdue"]
     for o in f.overdue[:OVERDUE_SHOWN]:
-        lines.append(f"• {o.incident_ref}: {md(o.text, 150)} ({user(o.owner_id, 'no owner')}, {o.age.days} days)")
+        if o.private:
+            lines.append(f"• {o.incident_ref}: a follow-up of a private incident ({o.age.days} days)")
+        else:
+            lines.append(f"• {o.incident_ref}: {md(o.text, 150)} ({user(o.owner_id, 'no owner')}, {o.age.days} days)")
     if len(f.overdue) > OVERDUE_SHOWN:
         lines.append(f"…and {len(f.overdue) - OVERDUE_SHOWN} more")
     blocks.append(SectionBlock(text=MarkdownTextObject(text=cut("\n".join(lines), 3000))))
@@ -114,7 +118,8 @@ def digest_blocks(report: Report) -> list[Block]:
     blocks = stats_blocks(report, title="Last week's incidents")
     if report.incidents:
         listed = [
-            f"• {i.ref} {md(i.severity, 20)} {md(i.title, 120)} ({'open' if i.resolved_at is None else 'resolved'})"
+            f"• {i.ref} {md(i.severity, 20)} {'private incident' if i.private else md(i.title, 120)} "
+            f"({'open' if i.resolved_at is None else 'resolved'})"
             for i in report.incidents[:20]
         ]
         more = [f"…and {len(report.incidents) - 20} more"] if len(report.incidents) > 20 else []

@@ -1,5 +1,6 @@
 """`/incident stats [--since 90d] [--service S] [--severity SEV1]`: the metrics across incidents, only to the
-person who asked, and the charts uploaded to the conversation it was asked in (an UPLOAD_STATS effect).
+person who asked, and the charts uploaded to the conversation it was asked in (an UPLOAD_STATS effect), or to the
+asker's direct message with the bot when that conversation is not a public channel or the bot cannot post there.
 
 The flags are checked before the ack (`parse`, pure); the report is computed after it, in the listener pool."""
 
@@ -118,5 +119,7 @@ def stats(ctx: CommandContext) -> None:
                 severity=severity,
             )
         deps.wake_outbox()
-        note = "The charts (time to mitigate by week, incidents per service, update gaps) are being uploaded here."
+        # Outside a public channel only the asker's DM with the bot is sure to take them (app.delivery.handlers.stats)
+        where = "here" if ctx.channel_id.startswith("C") else "to you in a direct message from me"
+        note = f"The charts (time to mitigate by week, incidents per service, update gaps) are being uploaded {where}."
     ctx.reply(summary_text(report), blocks=as_dicts(stats_blocks(report, charts_note=note)))
