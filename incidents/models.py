@@ -488,6 +488,9 @@ class ReviewMeeting(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     scheduled_by: Mapped[str | None] = mapped_column(String(64))
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # who scheduled it first: the invite's ORGANIZER for every SEQUENCE of its UID (calendars refuse an update
+    # from another organizer), whoever moves or calls it off later
+    organizer_id: Mapped[str | None] = mapped_column(String(64))
     waived_by: Mapped[str | None] = mapped_column(String(64))
     waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     waived_reason: Mapped[str | None] = mapped_column(Text)

@@ -150,6 +150,7 @@ def schedule(
     review.starts_at = starts_at
     review.duration_minutes = process.review_minutes
     review.scheduled_by, review.scheduled_at = by, now
+    review.organizer_id = review.organizer_id or by  # the first stays the organizer of every later version
     review.waived_by = review.waived_at = review.waived_reason = None
     review.reminder_stage = _stage_reached(starts_at, now)
     review.next_action_at = _next_reminder(review)

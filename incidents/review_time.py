@@ -89,7 +89,13 @@ class When:
                 day += timedelta(days=7)
         naive = datetime.combine(day, self.at)
         moment = naive.replace(tzinfo=tz)
-        if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        try:
+            back = moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        except OverflowError:  # the first or last days a datetime holds: 0001-01-01, 9999-12-31
+            raise InvalidInput(
+                f"{day.isoformat()} {self.at:%H:%M} is too far from today: give a time within the next year."
+            ) from None
+        if back != naive:
             raise InvalidInput(f"{naive:%Y-%m-%d %H:%M} does not exist in {tz}: the clocks skip it. Pick another time.")
         return moment.astimezone(UTC)
 

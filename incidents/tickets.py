@@ -5,7 +5,7 @@ project) or GitHub Issues (a repository). Where it goes (a `Destination`) is the
 the incident's services names its tracker in the ownership map, else the TICKET_DEFAULT setting; the app works it
 out and calls `request_ticket`, which stores the ticket, records TICKET_REQUESTED and enqueues TICKET_CREATE in
 the caller's transaction. Resolving an incident with TICKETS_ON_RESOLVE asks for a ticket for every follow-up
-without one (TICKET_FOLLOWUPS, whose handler routes each).
+without one (TICKET_FOLLOWUPS, whose handler routes each), unless the incident is private.
 
 The ticket's status follows the tracker's: `claim_due` (the scheduler, exactly once across replicas: the rows
 are claimed with FOR UPDATE SKIP LOCKED and moved on in the same transaction) enqueues a TICKET_SYNC per open
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incidents import home, outbox
@@ -72,7 +72,7 @@ class NewTicket:
     body: tuple[Paragraph, ...]
     labels: tuple[str, ...] = ()
     issue_type: str | None = None  # Jira only
-    assignee: str | None = None  # a GitHub login, a Jira account id
+    assignee: str | None = None  # a GitHub login, a Jira Cloud account id, a Jira Data Center user name
 
 
 @dataclass(frozen=True)
@@ -119,11 +119,18 @@ class TrackerUnavailable(TrackerError):
 
 
 class TrackerRefused(TrackerError):
-    """The tracker refused this call for good (an unknown project, a missing field, no permission)."""
+    """The tracker refused this call for good (an unknown project, a missing field, no permission). `status` is
+    the HTTP status it answered (None: an answer we could not use); `gone` (404, 410) says the ticket is not
+    there any more, where a 401 or 403 may be credentials or permissions someone will fix."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, status: int | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.status = status
+
+    @property
+    def gone(self) -> bool:
+        return self.status in (404, 410)
 
 
 # --- where a ticket goes --------------------------------------------------------------------------------------
@@ -211,6 +218,7 @@ def tickets_of(session: Session, incident_id: int) -> dict[int, Ticket]:
 class Requested:
     ticket: Ticket
     created: bool  # False: the follow-up has a ticket already (or one on its way)
+    resumed: bool = False  # its ticket had stopped being polled (gone from the tracker): it is read again now
 
 
 def request_ticket(
@@ -224,7 +232,9 @@ def request_ticket(
 ) -> Requested:
     """A ticket for the follow-up, once: a second request (also one arriving at the same moment on another
     replica) returns the first. A ticket the tracker refused may be asked for again (the map or the setting may
-    have been fixed meanwhile): it goes to `destination` this time."""
+    have been fixed meanwhile): it goes to `destination` this time. Asked for a ticket that stopped being polled
+    (the tracker said it was gone), it is polled again from now (`resumed`): it may have been restored or moved
+    back."""
     if destination.tracker not in TRACKERS:
         raise ValueError(f"unknown tracker {destination.tracker!r}")
     followup = get_followup(session, incident, followup_id)
@@ -249,6 +259,9 @@ def request_ticket(
     ticket = session.scalar(select(Ticket).where(Ticket.followup_id == followup.id).with_for_update())
     assert ticket is not None
     if inserted is None:
+        if ticket.status == TicketStatus.OPEN.value and ticket.key and ticket.next_sync_at is None:
+            ticket.next_sync_at, ticket.updated_at = now, now
+            return Requested(ticket, created=False, resumed=True)
         if ticket.status != TicketStatus.FAILED.value:
             return Requested(ticket, created=False)
         for name, value in values.items():  # asked again after a refusal
@@ -291,8 +304,10 @@ def request_all(session: Session, incident: Incident, *, by: str | None, now: da
 
 
 def on_resolved(session: Session, incident: Incident, *, now: datetime, process: Process | None) -> None:
-    """Resolving the incident makes tickets of its follow-ups when TICKETS_ON_RESOLVE says so."""
-    if process is not None and process.tickets_on_resolve and incident.followups:
+    """Resolving the incident makes tickets of its follow-ups when TICKETS_ON_RESOLVE says so, except a private
+    incident's: a tracker is read by more people than its channel, so only someone in it files one (Create
+    ticket, `--ticket`), knowing what the ticket will say."""
+    if process is not None and process.tickets_on_resolve and incident.followups and not incident.private:
         request_all(session, incident, by=None, now=now)
 
 
@@ -319,7 +334,7 @@ def record_created(
     """The tracker created it: its key and link, TICKET_CREATED on the timeline and in the channel, once."""
     ticket, incident = _ticket(session, ticket_id)
     ticket.key, ticket.external_id, ticket.url = seen.key[:255], seen.external_id[:100], seen.url[:2000]
-    ticket.remote_status, ticket.etag = seen.status[:200], seen.etag
+    ticket.remote_status, ticket.etag = seen.status[:200] or None, seen.etag  # None: not known yet (Jira)
     ticket.status = (TicketStatus.DONE if seen.done else TicketStatus.OPEN).value
     ticket.last_error, ticket.updated_at, ticket.synced_at = None, now, now
     ticket.next_sync_at = now + sync_every
@@ -385,9 +400,10 @@ def record_seen(
 ) -> Ticket:
     """What the tracker says now (None: unchanged since the last read). A status that changed is recorded
     (TICKET_STATUS); done there, the follow-up is done (FOLLOWUP_DONE naming the ticket); reopened there, the
-    follow-up is open again. `by`: poll or webhook (in the event's data)."""
+    follow-up is open again. `by`: poll or webhook (in the event's data). The first status learnt of a ticket
+    created without one (Jira) is no change: TICKET_STATUS only if it is done already."""
     ticket, incident = _ticket(session, ticket_id)
-    ticket.synced_at = now
+    ticket.synced_at, ticket.last_error = now, None
     if ticket.status in (TicketStatus.OPEN.value, TicketStatus.DONE.value):
         ticket.next_sync_at = now + sync_every
     if seen is None:
@@ -406,23 +422,24 @@ def record_seen(
     followup = session.get(FollowUp, ticket.followup_id, with_for_update=True)
     text = followup.text if followup else ""
     reopened = was_done and not seen.done
-    record(
-        session,
-        incident,
-        EventKind.TICKET_STATUS,
-        text,
-        now=now,
-        data={
-            "followup_id": ticket.followup_id,
-            "tracker": ticket.tracker,
-            "key": ticket.key,
-            "from": before,
-            "to": ticket.remote_status,
-            "done": seen.done,
-            "reopened": reopened,
-            "via": by,
-        },
-    )
+    if before or was_done != seen.done:
+        record(
+            session,
+            incident,
+            EventKind.TICKET_STATUS,
+            text,
+            now=now,
+            data={
+                "followup_id": ticket.followup_id,
+                "tracker": ticket.tracker,
+                "key": ticket.key,
+                "from": before,
+                "to": ticket.remote_status,
+                "done": seen.done,
+                "reopened": reopened,
+                "via": by,
+            },
+        )
     if followup is None:
         return ticket
     if seen.done and not followup.done:
@@ -444,15 +461,18 @@ def record_seen(
 
 
 def record_unreadable(session: Session, ticket_id: int, *, error: str, now: datetime) -> Ticket:
-    """The tracker refuses to show the ticket (deleted, moved, no permission any more): it is not polled again
-    (a Create ticket or the webhook may bring it back); the error stays for people to see."""
+    """The tracker says the ticket is gone (404, 410: deleted, or hidden from the bot): it is not polled again
+    until a Create ticket on its follow-up (`request_ticket`) or the webhook brings it back; the error stays for
+    people to see."""
     ticket, _ = _ticket(session, ticket_id)
     ticket.last_error, ticket.updated_at, ticket.next_sync_at = error[:ERROR_MAX], now, None
     return ticket
 
 
 def find_by_key(session: Session, tracker: str, key: str) -> Ticket | None:
-    return session.scalar(select(Ticket).where(Ticket.tracker == tracker, Ticket.key == key).limit(1))
+    """GitHub's owner and repository names are case-insensitive (`Acme/Search#1` is `acme/search#1`)."""
+    same = func.lower(Ticket.key) == key.lower() if tracker == "github" else Ticket.key == key
+    return session.scalar(select(Ticket).where(Ticket.tracker == tracker, same).order_by(Ticket.id).limit(1))
 
 
 def claim_due(session: Session, *, now: datetime, sync_every: timedelta, limit: int = 100) -> int:

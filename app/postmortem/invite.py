@@ -3,7 +3,8 @@
 One VEVENT per review, whose UID stays the same for good (the review's `uid`): rescheduling sends it again with a
 higher SEQUENCE, so calendars move the meeting instead of adding another; waiving a scheduled review sends
 METHOD:CANCEL with STATUS:CANCELLED. DTSTART and DTEND carry the TZID of TIMEZONE, and the VTIMEZONE is included
-(none for UTC, written as `...Z`). ORGANIZER and ATTENDEE are `mailto:` addresses (Slack profile emails)."""
+(none for UTC, written as `...Z`). ORGANIZER and ATTENDEE are `mailto:` addresses (Slack profile emails); the
+caller keeps the ORGANIZER the same for every SEQUENCE of a UID."""
 
 from __future__ import annotations
 

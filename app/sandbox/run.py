@@ -28,7 +28,7 @@ from typing import Any
 import structlog
 from pydantic import SecretStr
 
-from app.bootstrap import Bot, build_bot
+from app.bootstrap import Bot, build_bot, load_ownership
 from app.runtime import Runtime
 from app.sandbox.client import SlackClientSimulator, http_deliver
 from app.sandbox.clock import DrillClock
@@ -95,8 +95,34 @@ def sandbox_settings(settings: Settings, *, api_url: str, signing_secret: str, b
             "change_events_token": settings.change_events_token or SecretStr(secrets.token_hex(16)),
             # and "Fire a sample alert" to /alerts/alertmanager, under the sandbox's own rules.
             "alert_rules_path": SANDBOX_ALERT_RULES,
+            # A drill never files real tickets, and its status page is at /status next to the sandbox.
+            "ticket_default": "",
+            "jira_base_url": "",
+            "jira_email": "",
+            "jira_api_token": None,
+            "github_issues_token": None,
+            "github_issues_webhook_secret": None,
+            "status_page_port": None,
         }
     )
+
+
+def _drill_owners(settings: Settings) -> Any:
+    """The ownership map less its teams' trackers: a drill files no tickets (an invalid map is refused with
+    the same words as in production)."""
+    from incidents.owners import OwnershipMap, OwnershipMapError, OwnershipStore, load_map
+
+    def without_trackers(paths: list[Path]) -> OwnershipMap:
+        found = load_map(paths)
+        teams = [team.model_copy(update={"tracker": None}) for team in found.teams]
+        return OwnershipMap(teams, found.services, found.warnings)
+
+    if not settings.ownership_map_path:
+        return None
+    try:
+        return OwnershipStore(settings.ownership_map_path, loader=without_trackers)
+    except OwnershipMapError:
+        return load_ownership(settings)  # raises SettingsError listing every problem
 
 
 def _fresh_database(data_dir: Path) -> None:
@@ -148,7 +174,7 @@ def start_sandbox(settings: Settings, *, host: str = LOOPBACK, port: int | None 
         _fresh_database(Path(bot_settings.data_dir))
         runtime = Runtime(bot_settings, clock=clock)
         runtime.ensure_schema()
-        bot = build_bot(runtime)
+        bot = build_bot(runtime, owners=_drill_owners(bot_settings))
         simulator = SlackClientSimulator(workspace, http_deliver(f"{local}slack/events"), signing_secret=secret)
         router.ui = SandboxUI(
             workspace,

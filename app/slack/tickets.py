@@ -64,6 +64,8 @@ def reply(requested: Requested) -> str:
     where = f"{TRACKER_NAMES.get(ticket.tracker, ticket.tracker)} ({ticket.project})"
     if requested.created:
         return f"Creating a ticket in {where}; its key and link will appear in the channel."
+    if requested.resumed:
+        return f"{ticket.key} had stopped being followed; I will read it again from {where} now."
     if ticket.key:
         return f"That follow-up has a ticket already: {ticket.key} {ticket.url or ''}".rstrip()
     if ticket.status == TicketStatus.REQUESTED.value:

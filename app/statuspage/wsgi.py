@@ -3,7 +3,9 @@
 
 Caching: a strong ETag (a digest of the exact bytes sent, so it changes with every change shown and only then),
 Last-Modified (the latest change shown), `Cache-Control: public, max-age=STATUS_PAGE_MAX_AGE_SECONDS`;
-If-None-Match (weak comparison, RFC 9110) and, without it, If-Modified-Since answer 304.
+only If-None-Match (weak comparison, RFC 9110) answers 304. If-Modified-Since is ignored: Last-Modified can go
+back in time (an incident turned private takes its latest update off the page), so a date comparison could
+keep a reader on a copy that still shows it.
 
 Bad input gets a plain-text answer saying what to do: an unknown path 404, another method 405 with Allow, an
 unknown, repeated or out-of-range query parameter 400, a private or unknown incident 404 (the same words: a
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -180,29 +182,20 @@ def _cached(
         headers.append(("Last-Modified", format_datetime(changed.replace(microsecond=0), usegmt=True)))
     if route == PAGE:
         headers += [("Content-Security-Policy", PAGE_POLICY), ("Referrer-Policy", "no-referrer")]
-    if _not_modified(environ, etag, changed):
+    if _not_modified(environ, etag):
         start_response("304 Not Modified", headers)
         return []
     start_response("200 OK", [("Content-Type", TYPES[route]), ("Content-Length", str(len(body))), *headers])
     return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
-def _not_modified(environ: dict[str, Any], etag: str, changed: datetime | None) -> bool:
-    """If-None-Match wins when given (RFC 9110 13.2.2); If-Modified-Since counts only without it."""
+def _not_modified(environ: dict[str, Any], etag: str) -> bool:
+    """If-None-Match only (weak comparison); If-Modified-Since is never trusted (see the module's docstring)."""
     given = environ.get("HTTP_IF_NONE_MATCH")
-    if given is not None:
-        tags = [t.strip().removeprefix("W/") for t in given.split(",")]
-        return "*" in tags or etag in tags
-    since = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if since is None or changed is None:
+    if given is None:
         return False
-    try:
-        moment = parsedate_to_datetime(since)
-    except (TypeError, ValueError):
-        return False  # an unreadable date is ignored, as RFC 9110 says
-    if moment.tzinfo is None:
-        return False
-    return changed.replace(microsecond=0) <= moment
+    tags = [t.strip().removeprefix("W/") for t in given.split(",")]
+    return "*" in tags or etag in tags
 
 
 def _plain(

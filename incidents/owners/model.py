@@ -134,7 +134,8 @@ GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1
 class TrackerRef(_Model):
     """Where a team's follow-up tickets go (incidents.tickets): a Jira project (`service: jira, project: OPS`,
     optionally `issue_type`) or a GitHub repository (`service: github, repository: acme/payments`); `labels` are
-    added to the settings' TICKET_LABELS, `assignee` (a GitHub login, a Jira account id) gets every ticket."""
+    added to the settings' TICKET_LABELS, `assignee` (a GitHub login, a Jira Cloud account id, a Jira Data Center
+    user name) gets every ticket."""
 
     service: Literal["jira", "github"]
     project: str | None = None

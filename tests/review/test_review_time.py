@@ -77,3 +77,11 @@ def test_nags_fall_at_nine_on_working_days_only():
     assert next_working_morning(paris(2026, 12, 11, 0), tz=PARIS) == paris(2026, 12, 11, 9)
     assert next_working_morning(paris(2026, 12, 11, 9), tz=PARIS) == paris(2026, 12, 14, 9), "strictly after"
     assert next_working_morning(paris(2026, 12, 12, 8), tz=PARIS) == paris(2026, 12, 14, 9)
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"), [("9999-12-31 23:00", "America/New_York"), ("0001-01-01 00:00", "Europe/Paris")]
+)
+def test_a_date_at_the_edge_of_the_calendar_is_refused_in_plain_words(text, zone):
+    with pytest.raises(InvalidInput, match="is too far from today: give a time within the next year"):
+        parse_when(text).resolve(now=THURSDAY_4PM, tz=ZoneInfo(zone))

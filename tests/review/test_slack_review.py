@@ -113,13 +113,17 @@ def test_rescheduling_keeps_the_uid_and_bumps_the_sequence(harness, channel):
     assert str(first["UID"]) == str(second["UID"])
     assert (int(first["SEQUENCE"]), int(second["SEQUENCE"])) == (0, 1)
     assert second.decoded("DTSTART") == datetime(2026, 12, 7, 15, 30, tzinfo=PARIS)
-    assert str(second["ORGANIZER"]) == "mailto:carol@example.com"
+    assert str(second["ORGANIZER"]) == "mailto:bob@example.com", "the first organizer, whoever moved it"
+    assert attendees(second) == ["mailto:carol@example.com"]
     assert "moved to *Mon 7 Dec 2026, 15:30 (Europe/Paris)*" in bot_texts(harness, channel)[-1]
     moved = harness.events(kind=EventKind.REVIEW_SCHEDULED)[-1]
     assert moved.data["previous_starts_at"] == paris(2026, 12, 4, 10).isoformat()
     harness.command("review mon 15:30", channel=channel, user=CAROL)
     assert harness.last_reply(CAROL).startswith("The post-mortem review of INC-1 is already at Mon 7 Dec")
     assert len(invites(harness)) == 2
+    harness.command("review waive covered by the INC-0 review", channel=channel, user=CAROL)
+    cancelled = vevent(invites(harness)[-1])
+    assert (int(cancelled["SEQUENCE"]), str(cancelled["ORGANIZER"])) == (2, "mailto:bob@example.com")
 
 
 def test_reminders_go_out_the_day_before_and_15_minutes_before_once_each(harness, channel):
@@ -214,6 +218,16 @@ def test_the_form_refuses_a_time_in_the_past_in_the_form_itself(harness, channel
     assert invites(harness) == [] and harness.events(kind=EventKind.REVIEW_SCHEDULED) == []
 
 
+def test_the_form_refuses_a_date_at_the_edge_of_the_calendar(harness, channel):
+    resolve(harness, channel)
+    harness.command("review", channel=channel, user=BOB)
+    view = harness.open_view(BOB, ReviewId.FORM)
+    result = harness.submit(view.id, {ReviewId.DATE: "0001-01-01", ReviewId.TIME: "00:00"}, user=BOB)
+    assert result.status == 200 and result.json["response_action"] == "errors"
+    assert "too far from today" in result.json["errors"][ReviewId.DATE]
+    assert invites(harness) == [] and harness.events(kind=EventKind.REVIEW_SCHEDULED) == []
+
+
 def test_the_draft_has_a_review_section_once_it_is_scheduled(harness, channel):
     resolve(harness, channel)
     harness.command("review 2026-12-08 14:00", channel=channel, user=BOB)
@@ -246,6 +260,13 @@ def test_a_time_in_the_past_is_refused_with_the_usage(harness, channel):
     reply = harness.last_reply(BOB)
     assert reply.startswith("That time is in the past: give a time still ahead.")
     assert "Usage:" in reply
+    assert harness.outbox(Effect.REVIEW_INVITE) == []
+
+
+def test_a_date_at_the_edge_of_the_calendar_is_refused_with_the_usage(harness, channel):
+    harness.command("review 0001-01-01 00:00", channel=channel, user=BOB)
+    reply = harness.last_reply(BOB)
+    assert reply.startswith("0001-01-01 00:00 is too far from today: give a time within the next year.")
     assert harness.outbox(Effect.REVIEW_INVITE) == []
 
 

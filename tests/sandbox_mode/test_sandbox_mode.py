@@ -114,6 +114,43 @@ def test_the_sandbox_bot_gets_its_own_random_credentials_and_database(sandbox, t
     assert sandbox.runtime.clock is sandbox.clock
 
 
+def test_a_drill_files_no_real_tickets_and_serves_the_status_page_next_to_it(tmp_path):
+    """Tracker credentials and STATUS_PAGE_PORT from a developer's .env do not reach the sandbox bot."""
+    from pydantic import SecretStr
+
+    from app.integrations.tracker import build_trackers
+
+    real = Settings(
+        data_dir=str(tmp_path),
+        ticket_default="jira:OPS",
+        jira_base_url="https://acme.atlassian.net",
+        jira_email="bot@acme.example",
+        jira_api_token=SecretStr("real-jira-token"),
+        github_issues_token=SecretStr("real-github-token"),
+        github_issues_webhook_secret=SecretStr("real-secret"),
+        status_page_enabled=True,
+        status_page_port=8080,
+    )
+    drill = run.sandbox_settings(real, api_url="http://127.0.0.1:1/api/", signing_secret="s", bot_token="xoxb-t")
+    assert build_trackers(drill) == {} and drill.ticket_default == ""
+    assert (drill.jira_api_token, drill.github_issues_token, drill.github_issues_webhook_secret) == (None, None, None)
+    assert drill.status_page_enabled and drill.status_page_port is None
+
+
+def test_a_drill_with_a_map_naming_trackers_starts_and_files_no_tickets(tmp_path):
+    tracked = Path(__file__).parents[1] / "integrations" / "tracker" / "ownership.yml"
+    settings = load_settings(
+        data_dir=tmp_path / "data", ownership_map_path=str(tracked), jira_base_url="https://j.example"
+    )
+    running = start_sandbox(settings, port=0)
+    try:
+        deps = running.bot.deps
+        assert deps.trackers == {} and deps.owners is not None
+        assert [team.tracker for team in deps.owners.current().teams] == [None, None, None]
+    finally:
+        running.stop()
+
+
 def test_the_workspace_is_seeded_with_people_incidents_and_the_example_ownership_map(sandbox):
     ws = sandbox.workspace
     assert {"Alice Adams", "Bob Brown", "Carol Chen", "Dan Diaz"} <= {u.real_name for u in ws.users.values()}

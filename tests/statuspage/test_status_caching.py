@@ -1,5 +1,5 @@
 """Caching: a strong ETag that changes with what is shown and only then, Last-Modified, a short public max-age,
-and 304 for If-None-Match (which wins) or If-Modified-Since; HEAD answers the same headers without a body."""
+and 304 for If-None-Match only (never for If-Modified-Since alone); HEAD answers the same headers without a body."""
 
 from __future__ import annotations
 
@@ -52,17 +52,30 @@ def test_a_new_update_changes_the_etag_and_the_reader_gets_it_at_once(busy: Site
     assert answer.headers["last-modified"] == "Sat, 21 Nov 2026 14:03:00 GMT"
 
 
-def test_if_modified_since_answers_304_until_something_changes(busy: Site) -> None:
+def test_if_modified_since_never_answers_304(busy: Site) -> None:
+    """Only the ETag decides: Last-Modified can go back in time (see the next test)."""
     modified = busy.get("/").headers["last-modified"]
-    assert busy.get("/", headers={"If-Modified-Since": modified}).status == 304
-    assert busy.get("/", headers={"If-Modified-Since": "Sat, 21 Nov 2026 13:59:59 GMT"}).status == 200
-    assert busy.get("/", headers={"If-Modified-Since": "not a date"}).status == 200  # ignored, as RFC 9110 says
-    # If-None-Match wins: a stale tag gets the page even with a recent date
-    later = format_datetime(busy.clock.now.replace(year=2027), usegmt=True)
-    assert busy.get("/", headers={"If-None-Match": '"stale"', "If-Modified-Since": later}).status == 200
-    busy.clock.advance(minutes=1)
-    busy.update("INC-1", "Payments recover.")
     assert busy.get("/", headers={"If-Modified-Since": modified}).status == 200
+    later = format_datetime(busy.clock.now.replace(year=2027), usegmt=True)
+    assert busy.get("/", headers={"If-Modified-Since": later}).status == 200
+    assert busy.get("/", headers={"If-None-Match": '"stale"', "If-Modified-Since": later}).status == 200
+    etag = busy.get("/").headers["etag"]
+    assert busy.get("/", headers={"If-None-Match": etag, "If-Modified-Since": later}).status == 304
+
+
+@pytest.mark.parametrize("target", PAGES)
+def test_an_incident_turned_private_leaves_a_reader_revalidating_by_date(busy: Site, target: str) -> None:
+    """Its update was the latest change shown: Last-Modified goes back, and a reader asking If-Modified-Since
+    with the date it has gets the page without it, not a 304 that keeps it."""
+    busy.clock.advance(minutes=3)
+    other = busy.declare("Search is slow")
+    busy.update(other, "Reindexing the search cluster.")
+    seen = busy.get(target)
+    assert "Reindexing the search cluster." in seen.text
+    busy.change(other, lambda session, incident: setattr(incident, "private", True))
+    answer = busy.get(target, headers={"If-Modified-Since": seen.headers["last-modified"]})
+    assert answer.status == 200 and "Reindexing the search cluster." not in answer.text
+    assert answer.headers["last-modified"] == "Sat, 21 Nov 2026 14:00:00 GMT"  # back to INC-1's update
 
 
 @pytest.mark.parametrize("target", PAGES)

@@ -111,12 +111,15 @@ def handlers(deps: Deps) -> dict[str, Handler]:
 def build_invite(
     deps: Deps, incident: Incident, review: ReviewMeeting, *, by: str | None, stamp: str | None, cancel: bool
 ) -> Invite:
-    """The invite's facts: who (role holders, owners; by email), when, and where to find the incident."""
+    """The invite's facts: who (role holders, owners; by email), when, and where to find the incident. The
+    organizer is whoever first scheduled it, for every later version (RFC 5546: updates of a UID come from its
+    organizer); whoever moved it since is an attendee."""
     holders = [a.user_id for a in incident.roles if a.ended_at is None]
-    contacts = list(dict.fromkeys([*(c for c in [by] if c), *holders, *_owner_contacts(deps, incident)]))
+    first = review.organizer_id or by
+    contacts = list(dict.fromkeys([*(c for c in [first, by] if c), *holders, *_owner_contacts(deps, incident)]))
     people = _people(deps.client, contacts[:PEOPLE_LOOKED_UP])
-    organizer = people.get(by) if by else None
-    attendees = [person for contact, person in people.items() if contact != by]
+    organizer = people.get(first) if first else None
+    attendees = [person for contact, person in people.items() if contact != first]
     link = f"https://slack.com/app_redirect?channel={incident.channel_id}" if incident.channel_id else None
     channel = f"#{incident.channel_name}" if incident.channel_name else "the incident channel"
     description = (

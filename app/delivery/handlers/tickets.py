@@ -91,7 +91,9 @@ class CreateTicket:
 
 
 class SyncTicket:
-    """Read an open ticket (conditionally: GitHub answers 304 when nothing changed) and follow its status."""
+    """Read an open ticket (conditionally: GitHub answers 304 when nothing changed) and follow its status. A
+    ticket the tracker says is gone (404, 410) is not polled again; any other refusal (a revoked token, a lost
+    permission) keeps it polled, the tracker's reason shown on the follow-up until a read works again."""
 
     def __init__(self, deps: Deps):
         self.deps = deps
@@ -114,10 +116,16 @@ class SyncTicket:
             seen = tracker.read(ref, etag=etag)
         except tickets.TrackerUnavailable as exc:
             raise RetryLater(str(exc), after=exc.after) from None
-        except tickets.TrackerRefused as exc:  # deleted or hidden: polling it again cannot help
+        except tickets.TrackerRefused as exc:
+            if exc.gone:  # 404, 410: deleted, or hidden from the bot: polling it again cannot help
+                with sessions.begin() as session:
+                    tickets.record_unreadable(session, ticket_id, error=str(exc), now=self.deps.now())
+                return {"unreadable": str(exc)}
+            # 401, 403 and the rest: credentials or permissions someone can fix; read again at the next sync
+            logger.warning("ticket_sync_refused", ticket_id=ticket_id, tracker=ticket.tracker, error=str(exc))
             with sessions.begin() as session:
-                tickets.record_unreadable(session, ticket_id, error=str(exc), now=self.deps.now())
-            return {"unreadable": str(exc)}
+                tickets.record_error(session, ticket_id, error=str(exc), now=self.deps.now())
+            return {"refused": str(exc)}
         with sessions.begin() as session:
             now = self.deps.now()
             ticket = tickets.record_seen(session, ticket_id, seen=seen, now=now, sync_every=every(self.deps))

@@ -6,7 +6,9 @@ Create: `POST {GITHUB_API_URL}/repos/{owner}/{repo}/issues` with `title`, `body`
 `assignees` (the team's `assignee` login). GitHub answers 201 with the issue (`number`, `html_url`, `state`);
 404 for a repository it does not know or the token cannot see, 410 when its issues are turned off, 422
 "Validation Failed" with `errors` (an assignee who cannot be assigned, a missing title), 401 for a bad token,
-403 with `x-ratelimit-remaining: 0` or 429 with Retry-After when rate-limited.
+403 with `x-ratelimit-remaining: 0` or 429 with Retry-After when rate-limited, 403 or 429 with Retry-After (or
+"secondary rate limit" in the message) for its secondary limits; a renamed repository or a transferred issue
+answers 301 to its new place (307 for a POST), which is followed.
 
 Read: `GET /repos/{owner}/{repo}/issues/{number}` with `If-None-Match: <the last ETag>`: 304 when nothing
 changed (and it does not count against the rate limit), else the issue: `state` open or closed (closed, for
@@ -64,7 +66,7 @@ class GitHubIssues:
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
         }
-        self.http = httpx.Client(timeout=timeout, transport=transport)
+        self.http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True)
 
     def create(self, ticket: NewTicket) -> Seen:
         body: dict[str, Any] = {

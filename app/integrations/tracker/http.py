@@ -1,7 +1,10 @@
-"""What both tracker adapters share: one JSON call with a timeout, and the tracker's answer turned into ours
-(2xx and 304: the response; 429, 5xx, timeouts and GitHub's exhausted rate limit (403 with
-`x-ratelimit-remaining: 0`): `TrackerUnavailable`, honouring Retry-After or `x-ratelimit-reset`; other 4xx:
-`TrackerRefused` with the tracker's own reason). The token is sent, never put in an error or a log line."""
+"""What both tracker adapters share: one JSON call with a timeout, redirects followed (GitHub answers 301 for a
+renamed repository or a transferred issue, 307 for a POST to a renamed repository), and the tracker's answer
+turned into ours (2xx and 304: the response; 429, 5xx, timeouts and GitHub's rate limits: `TrackerUnavailable`;
+other 4xx: `TrackerRefused` with the status and the tracker's own reason). GitHub's rate limits are a 403 or 429
+with `x-ratelimit-remaining: 0` (the primary limit: wait until `x-ratelimit-reset`), or with Retry-After or a
+message saying "rate limit" (the secondary limit: wait Retry-After, else a minute, as GitHub asks). The token is
+sent, never put in an error or a log line."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from app.integrations.pager.http import MAX_AFTER, retry_after
 from incidents.tickets import TrackerRefused, TrackerUnavailable
 
 REASON_MAX = 500
+SECONDARY_WAIT = 60.0  # GitHub: "wait for at least one minute" when a secondary limit gives no Retry-After
 
 
 def call(
@@ -37,13 +41,16 @@ def call(
     body = body_of(response)
     reason = _reason(body) or response.reason_phrase or "no reason given"
     status = response.status_code
+    if status in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0":
+        raise TrackerUnavailable(f"{vendor} answered {status}: {reason}", after=_reset_after(response))
     if status == 429 or status >= 500:
         raise TrackerUnavailable(
             f"{vendor} answered {status}: {reason}", after=retry_after(response.headers.get("Retry-After"))
         )
-    if status == 403 and response.headers.get("x-ratelimit-remaining") == "0":
-        raise TrackerUnavailable(f"{vendor} answered 403: {reason}", after=_reset_after(response))
-    raise TrackerRefused(f"{vendor} refused it ({status}): {reason}")
+    if status == 403 and ("Retry-After" in response.headers or "rate limit" in reason.lower()):
+        after = retry_after(response.headers.get("Retry-After"))
+        raise TrackerUnavailable(f"{vendor} answered 403: {reason}", after=SECONDARY_WAIT if after is None else after)
+    raise TrackerRefused(f"{vendor} refused it ({status}): {reason}", status=status)
 
 
 def body_of(response: httpx.Response) -> dict[str, Any]:

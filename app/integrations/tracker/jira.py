@@ -8,7 +8,10 @@ errors: {field: message}}` for an unknown project, a missing field or an issue t
 for credentials; 429 with Retry-After when rate-limited.
 
 Jira Data Center / Server (`JIRA_API_VERSION=2`): the same calls under `/rest/api/2/`, the description as plain
-text (it has no ADF), and a personal access token as `Authorization: Bearer` when no JIRA_EMAIL is set.
+text (it has no ADF), `assignee.name` (the user name: Data Center has no account ids), and a personal access
+token as `Authorization: Bearer` when no JIRA_EMAIL is set.
+
+Create answers no status (the workflow's first one is unknown until the first read).
 
 Read: `GET /rest/api/3/issue/{key}?fields=status`: `fields.status.name` (the workflow's word) and
 `fields.status.statusCategory.key` (`new`, `indeterminate`, `done`): "done" means the follow-up is done. Jira
@@ -85,7 +88,7 @@ class Jira:
         else:  # a Jira Data Center personal access token
             authorization = f"Bearer {token}"
         self.headers = {"Authorization": authorization, "Accept": "application/json"}
-        self.http = httpx.Client(timeout=timeout, transport=transport)
+        self.http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True)
 
     def create(self, ticket: NewTicket) -> Seen:
         fields: dict[str, Any] = {
@@ -95,14 +98,15 @@ class Jira:
             "description": adf(ticket.body) if self.version == "3" else plain_text(ticket.body),
             "labels": [label.replace(" ", "-") for label in ticket.labels],
         }
-        if ticket.assignee:
-            fields["assignee"] = {"accountId": ticket.assignee}
+        if ticket.assignee:  # Cloud knows people by account id; Data Center by user name
+            fields["assignee"] = {"accountId" if self.version == "3" else "name": ticket.assignee}
         response = call(self.http, VENDOR, "POST", f"{self.api}/issue", json={"fields": fields}, headers=self.headers)
         body = body_of(response)
         key, issue_id = body.get("key"), body.get("id")
         if not isinstance(key, str) or not key:
             raise TrackerRefused(f"{VENDOR} answered {response.status_code} without an issue key")
-        return Seen(key=key, external_id=str(issue_id or ""), url=self.browse(key), status="To Do", done=False)
+        # Jira's answer has no status, and a workflow's first one is not always "To Do": unknown until read
+        return Seen(key=key, external_id=str(issue_id or ""), url=self.browse(key), status="", done=False)
 
     def read(self, ref: TicketRef, *, etag: str | None = None) -> Seen | None:
         headers = dict(self.headers)

@@ -84,6 +84,7 @@ def follow(deps: Deps, event: IssuesEvent) -> Answer:
         if ticket is None:
             return Answer(202, {"ok": True, "ignored": f"issue {key} is not a follow-up's ticket"})
         before = (ticket.status, ticket.remote_status)
+        key = ticket.key or key  # as stored: GitHub may spell the repository with other capitals
         seen = Seen(
             key=key,
             external_id=str(event.issue.number),

@@ -154,13 +154,20 @@ def followups_blocks(
                 ),
             )
         )
-        if can_ticket and (ticket is None or ticket.status == TicketStatus.FAILED.value):
+        if can_ticket and (ticket is None or ticket.status == TicketStatus.FAILED.value or stopped(ticket)):
+            label = (
+                "Create ticket"
+                if ticket is None
+                else "Follow ticket again"
+                if stopped(ticket)
+                else "Create ticket again"
+            )
             blocks.append(
                 ActionsBlock(
                     block_id=f"followup_ticket:{followup.id}",
                     elements=[
                         ButtonElement(
-                            text="Create ticket" if ticket is None else "Create ticket again",
+                            text=label,
                             action_id=TicketAction.CREATE,
                             value=f"{incident.ref}:{followup.id}",
                         )
@@ -188,7 +195,18 @@ def ticket_mrkdwn(ticket: Ticket, *, followup_done: bool = False) -> str:
     link = f"<{ticket.url}|{md(ticket.key, 200)}>" if ticket.url else md(ticket.key, 200)
     status = ticket.remote_status or ticket.status
     still = " (still open there)" if followup_done and ticket.status == TicketStatus.OPEN.value else ""
-    return f" · {link} ({md(status, 100)}){still}"
+    trouble = ""
+    if ticket.last_error and ticket.status == TicketStatus.OPEN.value:
+        what = "not followed any more" if stopped(ticket) else "could not be read"
+        trouble = f" · :warning: {what}: {md(one_line(ticket.last_error), 200)}"
+    return f" · {link} ({md(status, 100)}){still}{trouble}"
+
+
+def stopped(ticket: Ticket | None) -> bool:
+    """An open ticket no longer polled (its tracker said it was gone): Follow ticket again re-arms it."""
+    return (
+        ticket is not None and bool(ticket.key) and ticket.status == TicketStatus.OPEN.value and not ticket.next_sync_at
+    )
 
 
 def parse_ref_value(value: str) -> tuple[str, int] | None:

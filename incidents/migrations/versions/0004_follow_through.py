@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("scheduled_by", sa.String(length=64), nullable=True),
         sa.Column("scheduled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("organizer_id", sa.String(length=64), nullable=True),
         sa.Column("waived_by", sa.String(length=64), nullable=True),
         sa.Column("waived_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("waived_reason", sa.Text(), nullable=True),

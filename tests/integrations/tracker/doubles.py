@@ -2,7 +2,8 @@
 documented request and answer shapes, with switches for what goes wrong.
 
 - Jira Cloud REST v3 (basic auth, email:API token): `POST /rest/api/3/issue` with `fields` {project.key,
-  issuetype.name, summary, description (an ADF document), labels, assignee.accountId}: 201 `{id, key, self}`;
+  issuetype.name, summary, description (an ADF document), labels, assignee.accountId (Data Center's v2:
+  assignee.name)}: 201 `{id, key, self}`;
   400 `{"errorMessages": [], "errors": {field: message}}` for an unknown project ("valid project is required"),
   an issue type the project lacks, a missing or multi-line summary over 255 characters, a description that is
   not ADF, a label with a space; 401 without valid credentials. `GET /rest/api/3/issue/{key}?fields=status`: the
@@ -14,8 +15,11 @@ documented request and answer shapes, with switches for what goes wrong.
   matches.
 
 Both: `outage = True` answers 503 to everything, `rate_limit(n, after)` answers the next n with 429 and
-Retry-After, `fail_next(n, status)` the next n with that status; `requests` records every request. GitHub also
-has `exhaust(n)`: 403 with `x-ratelimit-remaining: 0` (its primary rate limit).
+Retry-After, `fail_next(n, status, message)` the next n with that status; `requests` records every request.
+GitHub also has `exhaust(n)`: 403 with `x-ratelimit-remaining: 0` (its primary rate limit); `secondary(n,
+after)`: 403 with Retry-After and "You have exceeded a secondary rate limit" (remaining not 0); and `rename(old,
+new)`: the old repository's URLs answer 301 to the new one (307 for a POST), as GitHub does for a renamed
+repository.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class TrackerDouble:
         self._rate_limited = 0
         self._retry_after = "1"
         self._failing: list[int] = []
+        self._failing_message = "Internal Server Error"
         self.lock = threading.RLock()
         double = self
 
@@ -113,9 +118,10 @@ class TrackerDouble:
         with self.lock:
             self._rate_limited, self._retry_after = times, after
 
-    def fail_next(self, times: int, status: int = 500) -> None:
+    def fail_next(self, times: int, status: int = 500, message: str = "Internal Server Error") -> None:
         with self.lock:
             self._failing = [status] * times
+            self._failing_message = message
 
     def calls(self, method: str | None = None) -> list[Recorded]:
         with self.lock:
@@ -127,7 +133,7 @@ class TrackerDouble:
             if self.outage:
                 return Answer(503, {"message": "Service Unavailable"})
             if self._failing:
-                return Answer(self._failing.pop(0), {"message": "Internal Server Error"})
+                return Answer(self._failing.pop(0), {"message": self._failing_message})
             if self._rate_limited:
                 self._rate_limited -= 1
                 return Answer(429, {"message": "Too Many Requests"}, {"Retry-After": self._retry_after})
@@ -137,6 +143,7 @@ class TrackerDouble:
         raise NotImplementedError
 
 
+SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 CATEGORIES = {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}
 
 
@@ -215,6 +222,10 @@ class JiraDouble(TrackerDouble):
         for label in fields.get("labels") or []:
             if " " in label:
                 errors["labels"] = f"The label '{label}' contains spaces which is invalid."
+        assignee = fields.get("assignee")
+        person = "name" if self.version == "2" else "accountId"  # Cloud has no user names (GDPR), DC no ids
+        if assignee is not None and (not isinstance(assignee, dict) or set(assignee) != {person}):
+            errors["assignee"] = f"Specify the user by {person}"
         if errors:
             return Answer(400, {"errorMessages": [], "errors": errors})
         self._next_id += 1
@@ -250,11 +261,28 @@ class GitHubDouble(TrackerDouble):
         self.token = token
         self.repos = repos
         self.issues: dict[tuple[str, int], dict[str, Any]] = {}
+        self.renamed: dict[str, str] = {}
         self._exhausted = 0
+        self._secondary = 0
+        self._secondary_after = "60"
 
     def exhaust(self, times: int) -> None:
         with self.lock:
             self._exhausted = times
+
+    def secondary(self, times: int, *, after: str = "60") -> None:
+        with self.lock:
+            self._secondary, self._secondary_after = times, after
+
+    def rename(self, old: str, new: str) -> None:
+        """The repository `old` is now `new`: its issues move along, its URLs redirect."""
+        with self.lock:
+            self.repos[new] = self.repos.pop(old)
+            for repo, number in [k for k in self.issues if k[0] == old]:
+                issue = self.issues.pop((repo, number))
+                issue["html_url"] = f"https://github.example/{new}/issues/{number}"
+                self.issues[(new, number)] = issue
+            self.renamed[old] = new
 
     def close(self, repo: str, number: int, reason: str = "completed") -> dict[str, Any]:
         with self.lock:
@@ -278,10 +306,21 @@ class GitHubDouble(TrackerDouble):
                 {"message": "API rate limit exceeded for installation."},
                 {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "0"},
             )
+        if self._secondary:
+            self._secondary -= 1
+            return Answer(
+                403,
+                {"message": SECONDARY_MESSAGE},
+                {"Retry-After": self._secondary_after, "x-ratelimit-remaining": "4999"},
+            )
         parts = request.path.strip("/").split("/")
         if len(parts) < 4 or parts[0] != "repos" or parts[3] != "issues":
             return Answer(404, {"message": "Not Found"})
         repo = f"{parts[1]}/{parts[2]}"
+        if repo in self.renamed:
+            location = f"{self.url}/repos/{self.renamed[repo]}/" + "/".join(parts[3:])
+            status = 301 if request.method == "GET" else 307
+            return Answer(status, {"message": "Moved Permanently", "url": location}, {"Location": location})
         if repo not in self.repos:
             return Answer(404, {"message": "Not Found"})
         if request.method == "POST" and len(parts) == 4:

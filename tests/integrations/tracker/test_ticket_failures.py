@@ -99,3 +99,19 @@ def test_resolving_without_the_setting_files_nothing(bot: Harness, jira: JiraDou
     bot.command("followup write the checkout runbook", channel=incident.channel_id, user=BOB)
     bot.command("resolve", channel=incident.channel_id, user=BOB)
     assert tickets(bot) == [] and jira.requests == []
+
+
+def test_resolving_a_private_incident_files_only_the_tickets_asked_for(bot: Harness, jira: JiraDouble) -> None:
+    """TICKETS_ON_RESOLVE leaves a private incident's follow-ups alone; an explicit --ticket still works."""
+    from tests.integrations.tracker.conftest import serve
+
+    serve(bot, bot.deps.settings.model_copy(update={"tickets_on_resolve": True}))
+    incident = bot.declare("Payroll data exposed", services=["checkout"], private=True)
+    bot.command("followup rotate the payroll keys --ticket", channel=incident.channel_id, user=BOB)
+    bot.command("followup audit who read the export", channel=incident.channel_id, user=BOB)
+    bot.command("resolve", channel=incident.channel_id, user=BOB)
+    bot.settle()
+
+    assert [(t.key, t.requested_by) for t in tickets(bot)] == [("OPS-1", BOB)]
+    assert [i["fields"]["summary"] for i in jira.issues.values()] == ["rotate the payroll keys"]
+    assert bot.outbox(Effect.TICKET_FOLLOWUPS) == []

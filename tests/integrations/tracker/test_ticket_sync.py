@@ -5,12 +5,16 @@ a bad or missing signature stores nothing."""
 
 from __future__ import annotations
 
+from structlog.testing import capture_logs
+
 from app.delivery.scheduler import ReminderScheduler
+from app.slack.ids import TicketAction
 from incidents.effects import Effect
 from incidents.models import TicketStatus
 from tests.integrations.tracker.conftest import serve
 from tests.integrations.tracker.doubles import GitHubDouble, JiraDouble
 from tests.integrations.tracker.tracker_helpers import (
+    create_ticket_button,
     followups,
     issues_event,
     listing,
@@ -51,13 +55,32 @@ def test_a_jira_ticket_done_marks_the_followup_done_at_the_next_poll(bot: Harnes
     assert followup.done and followup.done_at == bot.clock()
     [done] = bot.events(kind="followup_done")
     assert done.data["ticket"] == "OPS-1" and done.actor_id is None
-    statuses = [e.data["to"] for e in bot.events(kind="ticket_status")]
-    assert statuses == ["In Progress", "Done"]
+    statuses = [(e.data["from"], e.data["to"]) for e in bot.events(kind="ticket_status")]
+    assert statuses == [("In Progress", "Done")]  # the first status learnt is no change
 
     bot.clock.advance(seconds=bot.deps.settings.ticket_sync_seconds)
     assert poll(bot) == 0  # a done ticket is not polled any more
     bot.command("followups", channel=bot.incident().channel_id, user=BOB)
     assert "~alert on errors~" in blocks_text(listing(bot, BOB).blocks)
+
+
+def test_a_jira_tickets_first_status_is_unknown_until_read_and_reading_it_is_no_change(
+    bot: Harness, jira: JiraDouble
+) -> None:
+    """Jira's create answer has no status, and this workflow starts at Backlog, not To Do."""
+    with_ticket(bot, ["checkout"])
+    [ticket] = tickets(bot)
+    assert (ticket.status, ticket.remote_status) == (TicketStatus.OPEN, None)
+    jira.transition("OPS-1", "Backlog", "new")
+    bot.clock.advance(seconds=bot.deps.settings.ticket_sync_seconds)
+    assert poll(bot) == 1
+    [ticket] = tickets(bot)
+    assert ticket.remote_status == "Backlog" and bot.events(kind="ticket_status") == []
+    jira.transition("OPS-1", "Selected for Development", "new")
+    bot.clock.advance(seconds=bot.deps.settings.ticket_sync_seconds)
+    poll(bot)
+    [moved] = bot.events(kind="ticket_status")
+    assert (moved.data["from"], moved.data["to"]) == ("Backlog", "Selected for Development")
 
 
 def test_github_polls_are_conditional_and_a_304_changes_nothing(bot: Harness, github: GitHubDouble) -> None:
@@ -119,6 +142,17 @@ def test_the_issues_webhook_closes_and_reopens_the_followup(bot: Harness, github
     bot.settle()
 
 
+def test_the_issues_webhook_matches_the_repository_whatever_its_capitals(bot: Harness, github: GitHubDouble) -> None:
+    """GitHub names the repository as its owner spells it (Acme/Search); the ticket was filed as acme/search."""
+    with_ticket(bot, ["search"])
+    closed = github.close("acme/search", 1)
+    raw, headers = signed(issues_event(closed, "Acme/Search", "closed"))
+    answer = bot.post("/tickets/github", raw, headers)
+    assert answer.status == 200 and answer.json()["ticket"] == "acme/search#1"
+    assert followups(bot)[0].done and tickets(bot)[0].status == TicketStatus.DONE
+    bot.settle()
+
+
 def test_a_webhook_with_a_bad_or_missing_signature_is_refused_and_changes_nothing(
     bot: Harness, github: GitHubDouble
 ) -> None:
@@ -171,6 +205,71 @@ def test_a_ticket_deleted_in_its_tracker_stops_being_polled(bot: Harness, jira: 
     assert ticket.status == TicketStatus.OPEN  # as last seen; nothing is invented
     bot.clock.advance(seconds=bot.deps.settings.ticket_sync_seconds)
     assert poll(bot) == 0
+
+
+def test_follow_ticket_again_polls_a_ticket_that_stopped_being_followed(bot: Harness, jira: JiraDouble) -> None:
+    """The issue was deleted, then restored in Jira: the follow-up list offers Follow ticket again, which reads
+    it at the next scheduler run."""
+    with_ticket(bot, ["checkout"])
+    issue = jira.issues.pop("OPS-1")
+    bot.clock.advance(seconds=bot.deps.settings.ticket_sync_seconds)
+    poll(bot)
+    jira.issues["OPS-1"] = issue
+    jira.transition("OPS-1", "Done", "done")
+    bot.clock.advance(seconds=60)  # someone notices later
+    channel = bot.incident().channel_id
+    bot.command("followups", channel=channel, user=BOB)
+    shown = listing(bot, BOB)
+    assert "not followed any more: Jira refused it (404)" in blocks_text(shown.blocks)
+    [ticket] = tickets(bot)
+    block_id, button = create_ticket_button(shown, ticket.followup_id)
+    assert button["text"]["text"] == "Follow ticket again"
+
+    bot.slack.click(BOB, channel, shown.ts, TicketAction.CREATE, block_id=block_id)
+    bot.settle()
+    assert "OPS-1 had stopped being followed; I will read it again from Jira (OPS) now." in bot.last_reply(BOB)
+    assert poll(bot) == 1
+    [ticket] = tickets(bot)
+    assert (ticket.status, ticket.last_error) == (TicketStatus.DONE, None) and followups(bot)[0].done
+    assert len(jira.calls("POST")) == 1  # no second ticket
+
+
+def test_a_ticket_the_bot_may_not_read_for_now_is_still_polled(bot: Harness, jira: JiraDouble) -> None:
+    """A 401 or 403 (a rotated token, a permission taken away) is not a deleted ticket: the tracker's reason is
+    kept and logged, and the next sync reads it again."""
+    with_ticket(bot, ["checkout"])
+    every = bot.deps.settings.ticket_sync_seconds
+    jira.fail_next(1, 401, "You are not authenticated.")
+    bot.clock.advance(seconds=every)
+    with capture_logs() as logs:
+        assert poll(bot) == 1
+    [ticket] = tickets(bot)
+    assert ticket.next_sync_at is not None and "refused it (401): You are not authenticated" in (
+        ticket.last_error or ""
+    )
+    [warning] = [line for line in logs if line["event"] == "ticket_sync_refused"]
+    assert warning["log_level"] == "warning" and "401" in warning["error"]
+    bot.command("followups", channel=bot.incident().channel_id, user=BOB)
+    assert "could not be read: Jira refused it (401)" in blocks_text(listing(bot, BOB).blocks)
+
+    jira.transition("OPS-1", "Done", "done")
+    bot.clock.advance(seconds=every)
+    assert poll(bot) == 1
+    [ticket] = tickets(bot)
+    assert (ticket.status, ticket.last_error) == (TicketStatus.DONE, None) and followups(bot)[0].done
+
+
+def test_a_ticket_in_a_renamed_github_repository_is_followed_through_the_redirect(
+    bot: Harness, github: GitHubDouble
+) -> None:
+    with_ticket(bot, ["search"])
+    github.rename("acme/search", "acme/find")
+    github.close("acme/find", 1)
+    bot.clock.advance(seconds=bot.deps.settings.ticket_sync_seconds)
+    assert poll(bot) == 1
+    [ticket] = tickets(bot)
+    assert (ticket.status, ticket.url) == (TicketStatus.DONE, "https://github.example/acme/find/issues/1")
+    assert [r.path for r in github.calls("GET")] == ["/repos/acme/search/issues/1", "/repos/acme/find/issues/1"]
 
 
 def test_ticket_events_read_on_the_timeline(bot: Harness, jira: JiraDouble) -> None:

@@ -85,9 +85,10 @@ def test_jira_data_center_uses_rest_v2_a_personal_access_token_and_plain_text() 
     double = JiraDouble(email="", token="pat-123", projects={"OPS": {"Task"}}, data_center=True).start()
     try:
         adapter = Jira(double.url, email="", token="pat-123", timeout=5, api_version="2")
-        seen = adapter.create(ticket("OPS"))
+        seen = adapter.create(ticket("OPS", assignee="jsmith"))
         [request] = double.calls("POST")
         assert request.path == "/rest/api/2/issue" and request.headers["authorization"] == "Bearer pat-123"
+        assert request.body["fields"]["assignee"] == {"name": "jsmith"}  # Data Center knows user names
         assert request.body["fields"]["description"] == (
             "This follow-up action comes from incident INC-7.\n\n"
             "Incident channel: #inc-7-checkout (https://slack.com/app_redirect?channel=C1)"
@@ -170,6 +171,48 @@ def test_github_primary_rate_limit_is_unavailable_not_refused(github: GitHubDoub
     with pytest.raises(TrackerUnavailable, match="API rate limit exceeded") as unavailable:
         github_adapter(github).create(ticket("acme/search"))
     assert unavailable.value.after == 0.0
+
+
+def test_github_secondary_rate_limit_is_unavailable_after_retry_after(github: GitHubDouble) -> None:
+    github.secondary(1, after="37")
+    with pytest.raises(TrackerUnavailable, match="secondary rate limit") as unavailable:
+        github_adapter(github).create(ticket("acme/search"))
+    assert unavailable.value.after == 37.0
+    assert github_adapter(github).create(ticket("acme/search")).key == "acme/search#1"
+
+
+def test_github_secondary_rate_limit_without_retry_after_waits_a_minute(github: GitHubDouble) -> None:
+    github.fail_next(1, 403, "You have exceeded a secondary rate limit. Please wait a few minutes.")
+    with pytest.raises(TrackerUnavailable) as unavailable:
+        github_adapter(github).create(ticket("acme/search"))
+    assert unavailable.value.after == 60.0
+
+
+def test_github_follows_a_renamed_repository(github: GitHubDouble) -> None:
+    adapter = github_adapter(github)
+    created = adapter.create(ticket("acme/search"))
+    github.rename("acme/search", "acme/find")
+    read = adapter.read(TicketRef(project="acme/search", key=created.key, external_id=created.external_id))
+    assert read is not None and read.url == "https://github.example/acme/find/issues/1"
+    again = adapter.create(ticket("acme/search"))  # a POST answered 307, repeated there
+    assert again.external_id == "2" and ("acme/find", 2) in github.issues
+    assert [(r.method, r.path) for r in github.calls()][-2:] == [
+        ("POST", "/repos/acme/search/issues"),
+        ("POST", "/repos/acme/find/issues"),
+    ]
+
+
+def test_a_refusal_says_whether_the_ticket_is_gone(jira: JiraDouble, github: GitHubDouble) -> None:
+    with pytest.raises(TrackerRefused) as deleted:
+        github_adapter(github).read(TicketRef(project="acme/search", key="acme/search#9", external_id="9"))
+    assert (deleted.value.status, deleted.value.gone) == (404, True)
+    github.fail_next(1, 410, "Issues are disabled for this repo")
+    with pytest.raises(TrackerRefused) as disabled:
+        github_adapter(github).read(TicketRef(project="acme/search", key="acme/search#9", external_id="9"))
+    assert disabled.value.gone
+    with pytest.raises(TrackerRefused) as forbidden:
+        jira_adapter(jira, token="wrong").read(TicketRef(project="OPS", key="OPS-1", external_id="1"))
+    assert (forbidden.value.status, forbidden.value.gone) == (401, False)
 
 
 # --- both: outages and rate limits ------------------------------------------------------------------------
