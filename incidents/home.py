@@ -30,13 +30,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from incidents import outbox
 from incidents.db import dialect_insert
 from incidents.effects import Effect
 from incidents.models import (
     FollowUp,
     HomeView,
     Incident,
-    OutboxMessage,
     OutboxStatus,
     Role,
     RoleAssignment,
@@ -343,13 +343,24 @@ def request_refresh_for(session: Session, incident: Incident, *, now: datetime) 
     """Something about `incident` changed: redraw the Homes that show it (a public incident is in everyone's
     open list or latest post-mortems; a private one only in its members'). Its members within `DEBOUNCE`; those
     who merely watch the lists (opened within `WATCHING_FOR`) within `WATCH_DEBOUNCE`."""
-    concerned = members(session, incident)
-    asked = request_refresh(session, concerned, now=now)
     if incident.private:
-        return asked
-    watching = [u for u in active_viewers(session, now=now, within=WATCHING_FOR) if u not in concerned]
+        return request_refresh(session, members(session, incident), now=now)
+    # One read of everyone who may be redrawn (and whether they watch the lists); nobody: nothing more to read.
+    viewers = dict(
+        session.execute(
+            select(HomeView.user_id, HomeView.opened_at >= now - WATCHING_FOR)
+            .where(HomeView.opened_at >= now - ACTIVE_FOR)
+            .order_by(HomeView.user_id)
+        ).all()
+    )
+    if not viewers:
+        return 0
+    people = members(session, incident)
+    concerned = [u for u in viewers if u in people]
+    watching = [u for u, watches in viewers.items() if watches and u not in people]
+    _enqueue(session, _windowed(concerned, now=now, debounce=DEBOUNCE, tag=""), now=now)
     _enqueue(session, _windowed(watching, now=now, debounce=WATCH_DEBOUNCE, tag="watch:"), now=now)
-    return asked + len(watching)
+    return len(concerned) + len(watching)
 
 
 def _windowed(
@@ -379,5 +390,4 @@ def _enqueue(session: Session, rows: list[tuple[str, str, datetime]], *, now: da
         }
         for user_id, key, due in rows
     ]
-    stmt = dialect_insert(session, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
-    session.execute(stmt, values)
+    outbox.insert_new(session, values)

@@ -114,9 +114,24 @@ def enqueue(
         "created_at": now,
         "result": {},
     }
-    session.execute(
-        dialect_insert(session, OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    )
+    insert_new(session, [values])
+
+
+_INSERT_NEW: dict[str, Any] = {}  # per dialect: the statement is built once, its rows given as parameters
+
+
+def insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store outbox rows (every column given) in one statement; a key stored already keeps its row. Built once
+    per dialect and executed with parameters: building and compiling an ORM insert per effect cost more than
+    the insert itself, in the transaction a declaration holds its number in."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt = _INSERT_NEW.get(dialect)
+    if stmt is None:
+        stmt = dialect_insert(session, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+        _INSERT_NEW[dialect] = stmt
+    session.execute(stmt, rows)
 
 
 def has_pending(session: Session, *, kind: Effect, incident_id: int) -> bool:

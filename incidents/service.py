@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,11 +37,19 @@ def _text(value: str, what: str, *, limit: int = TEXT_MAX, required: bool = True
     return value
 
 
+_NEXT_NUMBER: dict[str, Any] = {}  # per dialect, built once (it is the same statement every time)
+
+
 def _next_number(session: Session) -> int:
     """The next INC-<n>: one statement creates the counter or counts on (its row stays locked until commit)."""
-    upsert = dialect_insert(session, Counter).values(name="incident", value=1)
-    upsert = upsert.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
-    return session.execute(upsert.returning(Counter.value)).scalar_one()
+    dialect = session.get_bind().dialect.name
+    upsert = _NEXT_NUMBER.get(dialect)
+    if upsert is None:
+        table = Counter.__table__
+        upsert = dialect_insert(session, table).values(name="incident", value=1)
+        upsert = upsert.on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
+        upsert = _NEXT_NUMBER[dialect] = upsert.returning(table.c.value)
+    return session.execute(upsert).scalar_one()
 
 
 def _violates(exc: IntegrityError, *names: str) -> bool:
