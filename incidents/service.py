@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,8 @@ def _text(value: str, what: str, *, limit: int = TEXT_MAX, required: bool = True
     return value
 
 
+# PostgreSQL: a number no incident has (negative, unique), until _next_number gives the real one before commit
+_STAND_IN = -func.nextval(func.pg_get_serial_sequence("incidents", "id"))
 _NEXT_NUMBER: dict[str, Any] = {}  # per dialect, built once (it is the same statement every time)
 
 
@@ -98,7 +100,13 @@ def declare(
 
     Also when both arrive at once (two replicas, a double click): the number and the row are written in a
     savepoint, so the one that loses the race on the unique key rolls back only that (no number is burned)
-    and returns the row the winner committed."""
+    and returns the row the winner committed.
+
+    On PostgreSQL the number is drawn last: the row is written with a stand-in (a negative, unique value from
+    the id sequence) and numbered just before the commit, so that the counter row, which each declaration
+    holds locked until it commits, is held for two statements instead of all of them: declarations at once
+    queue on it one after another. (SQLite holds its one write lock for the whole transaction anyway.)"""
+    late = session.get_bind().dialect.name == "postgresql"
     fields = {
         "title": _text(title, "title", limit=TITLE_MAX),
         "summary": _text(summary, "impact description", required=False),
@@ -112,7 +120,7 @@ def declare(
     try:
         with session.begin_nested():
             incident = Incident(
-                number=_next_number(session),
+                number=_STAND_IN if late else _next_number(session),
                 status=Status.TRIAGE.value,
                 private=private,
                 reporter_id=reporter_id,
@@ -149,6 +157,9 @@ def declare(
         changes.request_on_declare(session, incident, now=now)
     paging.request_on_declare(session, incident, now=now, process=process)  # PAGE_ON_DECLARE_SEVERITIES
     home.request_refresh_for(session, incident, now=now)  # a new open incident in the Homes that show it
+    if late:
+        incident.number = _next_number(session)
+        session.flush()
     return incident
 
 

@@ -70,3 +70,47 @@ def test_concurrent_declares_with_one_key_make_one_incident_and_every_caller_get
             assert s.scalar(opened) == ROUNDS
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_declarations_at_once_are_numbered_one_after_another_with_no_gap(pg_url, now, process):
+    """On PostgreSQL the number is drawn last, just before the commit (the row holds a negative stand-in until
+    then): 16 declarations at once still get INC-1..INC-16, each once, and no row keeps its stand-in."""
+    engine = make_engine(pg_url)
+    sessions = make_session_factory(engine)
+    callers = 16
+    barrier = threading.Barrier(callers)
+    refs: list[str] = []
+    errors: list[BaseException] = []
+
+    def submit(n: int) -> None:
+        try:
+            with sessions.begin() as s:
+                barrier.wait(timeout=10)
+                incident = service.declare(
+                    s,
+                    title=f"Outage {n}",
+                    severity="SEV2",
+                    reporter_id="U01ALICE",
+                    now=now,
+                    process=process,
+                    declare_key=f"V{n}",
+                    services=["checkout"],
+                )
+            refs.append(incident.ref)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted on by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    try:
+        assert errors == []
+        assert sorted(refs, key=lambda r: int(r.split("-")[1])) == [f"INC-{n}" for n in range(1, callers + 1)]
+        with sessions() as s:
+            assert sorted(s.scalars(select(Incident.number))) == list(range(1, callers + 1))
+            assert s.scalar(select(Counter.value).where(Counter.name == "incident")) == callers
+    finally:
+        engine.dispose()
