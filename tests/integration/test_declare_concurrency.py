@@ -3,6 +3,8 @@ resending a submission, a double click landing on two workers) makes one inciden
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 from datetime import datetime
 
@@ -75,7 +77,9 @@ def test_concurrent_declares_with_one_key_make_one_incident_and_every_caller_get
 @pytest.mark.postgres_only
 def test_declarations_at_once_are_numbered_one_after_another_with_no_gap(pg_url, now, process):
     """On PostgreSQL the number is drawn last, just before the commit (the row holds a negative stand-in until
-    then): 16 declarations at once still get INC-1..INC-16, each once, and no row keeps its stand-in."""
+    then): 16 declarations at once still get INC-1..INC-16, each once, and no row keeps its stand-in. Every hook
+    that runs on declare is on (owners, recent changes, pages), and nothing they store names a stand-in."""
+    process = dataclasses.replace(process, show_changes_on_declare=True, page_on_declare_severities=frozenset({"SEV2"}))
     engine = make_engine(pg_url)
     sessions = make_session_factory(engine)
     callers = 16
@@ -112,5 +116,12 @@ def test_declarations_at_once_are_numbered_one_after_another_with_no_gap(pg_url,
         with sessions() as s:
             assert sorted(s.scalars(select(Incident.number))) == list(range(1, callers + 1))
             assert s.scalar(select(Counter.value).where(Counter.name == "incident")) == callers
+            stored = [m.payload for m in s.scalars(select(OutboxMessage))]
+            stored += [e.data for e in s.scalars(select(TimelineEvent))]
+            assert {m.kind for m in s.scalars(select(OutboxMessage))} >= {
+                Effect.OPEN_CHANNEL.value,
+                Effect.PAGE_OWNERS.value,
+            }
+            assert not [x for x in stored if "INC--" in json.dumps(x) or '"number": -' in json.dumps(x)]
     finally:
         engine.dispose()
