@@ -69,62 +69,27 @@ class ReminderScheduler:
         return bool(self._scheduler.running)
 
     def start(self) -> None:
-        """Run a tick now (catching up after downtime at once), then every `interval_seconds`."""
-        self._scheduler.add_job(
-            self.run_once,
-            "interval",
-            seconds=self.interval_seconds,
-            id=JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-            replace_existing=True,
+        """Run each job now (catching up after downtime at once), then at its interval: the reminder tick every
+        `interval_seconds`, the change-event pruning, the review meetings, the weekly digest and the ticket sync."""
+        jobs = (
+            (self.run_once, self.interval_seconds, JOB_ID),
+            (self.prune_changes, PRUNE_INTERVAL_SECONDS, PRUNE_JOB_ID),
+            (self.review_tick, self.interval_seconds, REVIEW_JOB_ID),
+            (self.digest_tick, DIGEST_CHECK_SECONDS, DIGEST_JOB_ID),
+            (self.ticket_tick, TICKET_CHECK_SECONDS, TICKET_JOB_ID),
         )
-        self._scheduler.add_job(
-            self.prune_changes,
-            "interval",
-            seconds=PRUNE_INTERVAL_SECONDS,
-            id=PRUNE_JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-            replace_existing=True,
-        )
-        self._scheduler.add_job(
-            self.review_tick,
-            "interval",
-            seconds=self.interval_seconds,
-            id=REVIEW_JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-            replace_existing=True,
-        )
-        self._scheduler.add_job(
-            self.digest_tick,
-            "interval",
-            seconds=DIGEST_CHECK_SECONDS,
-            id=DIGEST_JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-            replace_existing=True,
-        )
-        self._scheduler.add_job(
-            self.ticket_tick,
-            "interval",
-            seconds=TICKET_CHECK_SECONDS,
-            id=TICKET_JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-            replace_existing=True,
-        )
+        for job, seconds, job_id in jobs:
+            self._scheduler.add_job(
+                job,
+                "interval",
+                seconds=seconds,
+                id=job_id,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+                next_run_time=datetime.now(UTC),
+                replace_existing=True,
+            )
         self._scheduler.start()
         log.info("scheduler.started", tick_seconds=self.interval_seconds)
 
