@@ -3,11 +3,13 @@
 `wait_for` polls a condition until it holds and fails saying what it waited for. `holds_for` is the one honest
 way to see that something does *not* happen (no call is sent while the circuit is open): it checks a condition
 over a window and fails at the first moment it breaks. Take it only once the system is settled (nothing in
-flight), or work already under way lands inside the window and the test flakes.
+flight), or work already under way lands inside the window and the test flakes. `run_together` starts
+threads at one barrier (replicas racing for the same work).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -33,3 +35,24 @@ def holds_for(condition: Callable[[], object], what: str, seconds: float) -> Non
         if time.monotonic() >= deadline:
             return
         time.sleep(min(INTERVAL, max(deadline - time.monotonic(), 0.0)))
+
+
+def run_together(count: int, work: Callable[[int], object]) -> None:
+    """Start `count` threads at one barrier, each running `work(index)`; wait for all, re-raise the first failure."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def body(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    if errors:
+        raise errors[0]

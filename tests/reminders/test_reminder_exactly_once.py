@@ -20,6 +20,7 @@ from incidents.effects import Effect
 from incidents.models import OutboxMessage, TimelineEvent
 from incidents.process import Process
 from incidents.timeline import EventKind
+from tests.waiting import run_together
 
 MIN = timedelta(minutes=1)
 DUE = 40
@@ -56,27 +57,6 @@ def events_by_incident(sessions, kind):
             .group_by(TimelineEvent.incident_id)
         ).all()
     return dict(rows)
-
-
-def run_together(count, work):
-    """Start `count` threads at one barrier; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def body(index):
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    if errors:
-        raise errors[0]
 
 
 def schedulers_tick(url, moments, process):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ from incidents.models import OutboxMessage, TimelineEvent
 from incidents.process import Process
 from incidents.queries import get_incident
 from incidents.timeline import EventKind
+from tests.waiting import run_together
 
 SCHEDULED = 24
 AWAITING = 12
@@ -53,26 +53,6 @@ def facts(sessions, stage: str) -> int:  # type: ignore[no-untyped-def]
     with sessions() as s:
         events = s.scalars(select(TimelineEvent.data).where(TimelineEvent.kind == EventKind.REVIEW_REMINDED.value))
         return sum(1 for data in events if data["stage"] == stage)
-
-
-def run_together(count: int, work) -> None:  # type: ignore[no-untyped-def]
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def body(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    if errors:
-        raise errors[0]
 
 
 def schedulers_tick(url: str, moments: list[datetime]) -> None:

@@ -14,6 +14,7 @@ from incidents.effects import Effect
 from incidents.models import OutboxMessage
 from incidents.process import Process
 from incidents.tickets import Destination, Seen
+from tests.waiting import run_together
 
 TICKETS = 30
 DONE = 5
@@ -32,26 +33,6 @@ def open_tickets(sessions, now) -> None:  # type: ignore[no-untyped-def]
             )
             seen = Seen(key=f"OPS-{n + 1}", external_id=str(n), url="u", status="To Do", done=n >= TICKETS)
             tickets.record_created(s, asked.ticket.id, seen=seen, key=f"created:{n}", now=now, sync_every=EVERY)
-
-
-def run_together(count: int, work) -> None:  # type: ignore[no-untyped-def]
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def body(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    if errors:
-        raise errors[0]
 
 
 def test_concurrent_schedulers_claim_each_due_ticket_once_per_period(database_url, now) -> None:  # type: ignore[no-untyped-def]
